@@ -1,0 +1,22 @@
+// ebpfaas: the command-line front end. Thin by design: argument parsing here,
+// the work in the libraries.
+#include <cstdio>
+
+#include "tools/ebpfaas/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ebpfaas: serverless network functions on eBPF/XDP"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  ebpfaas::cli::add_isa_commands(app);
+  ebpfaas::cli::add_demo_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const ebpfaas::cli::CommandError& e) {
+    std::fprintf(stderr, "ebpfaas: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
