@@ -357,15 +357,22 @@ op_Ja32:
   s += s->imm + 1;
   DISPATCH();
 
-#define COND_JUMP(name, OP, T64, T32, CAST64, CAST32)                                    \
-  op_##name##64Imm : s += (CAST64(D) OP static_cast<T64>(I64(s->imm))) ? s->off + 1 : 1; \
-  DISPATCH();                                                                            \
-  op_##name##64Reg : s += (CAST64(D) OP CAST64(S)) ? s->off + 1 : 1;                     \
-  DISPATCH();                                                                            \
-  op_##name##32Imm : s += (CAST32(D) OP static_cast<T32>(s->imm)) ? s->off + 1 : 1;      \
-  DISPATCH();                                                                            \
-  op_##name##32Reg : s += (CAST32(D) OP CAST32(S)) ? s->off + 1 : 1;                     \
-  DISPATCH();
+// Taken and not-taken paths dispatch from separate sites: a branch (not a
+// conditional move) keeps the next instruction's fetch off the data's critical
+// path, and each site gets its own indirect-branch history.
+#define JUMP_IF(cond)  \
+  do {                 \
+    if (cond) {        \
+      s += s->off + 1; \
+      DISPATCH();      \
+    }                  \
+    NEXT;              \
+  } while (0)
+#define COND_JUMP(name, OP, T64, T32, CAST64, CAST32)                     \
+  op_##name##64Imm : JUMP_IF(CAST64(D) OP static_cast<T64>(I64(s->imm))); \
+  op_##name##64Reg : JUMP_IF(CAST64(D) OP CAST64(S));                     \
+  op_##name##32Imm : JUMP_IF(CAST32(D) OP static_cast<T32>(s->imm));      \
+  op_##name##32Reg : JUMP_IF(CAST32(D) OP CAST32(S));
 #define UC64(x) static_cast<uint64_t>(x)
 #define SC64(x) static_cast<int64_t>(x)
 #define UC32(x) static_cast<uint32_t>(x)
@@ -382,17 +389,13 @@ op_Ja32:
   COND_JUMP(Jsle, <=, int64_t, int32_t, SC64, SC32)
 #undef COND_JUMP
 op_Jset64Imm:
-  s += (D & IMM64) ? s->off + 1 : 1;
-  DISPATCH();
+  JUMP_IF(D & IMM64);
 op_Jset64Reg:
-  s += (D & S) ? s->off + 1 : 1;
-  DISPATCH();
+  JUMP_IF(D & S);
 op_Jset32Imm:
-  s += (U32(D) & IMM32) ? s->off + 1 : 1;
-  DISPATCH();
+  JUMP_IF(U32(D) & IMM32);
 op_Jset32Reg:
-  s += (U32(D) & U32(S)) ? s->off + 1 : 1;
-  DISPATCH();
+  JUMP_IF(U32(D) & U32(S));
 
   // ---- calls -----------------------------------------------------------------
   {
