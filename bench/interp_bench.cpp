@@ -3,7 +3,7 @@
 // chain of dependent additions (about one cycle each), so that figures from a
 // noisy shared machine can be read as cycles per instruction too.
 //
-//   build/bin/interp_bench [--runs N]
+//   build/bin/interp_bench [--rounds N]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -83,7 +83,7 @@ constexpr const char* kParser = R"(
     exit
 )";
 
-std::shared_ptr<const vm::Program> build(const char* text) {
+std::shared_ptr<const vm::Program> build(const char* text, bool fuse) {
   auto insns = ebpf::assemble(text);
   if (!insns) {
     std::fprintf(stderr, "%s\n", insns.error().message().c_str());
@@ -94,7 +94,9 @@ std::shared_ptr<const vm::Program> build(const char* text) {
     std::fprintf(stderr, "%s\n", decoded.error().message().c_str());
     std::exit(1);
   }
-  auto prog = vm::Program::create(std::move(*decoded), {});
+  vm::LinkOptions link;
+  link.fuse = fuse;
+  auto prog = vm::Program::create(std::move(*decoded), std::move(link));
   if (!prog) {
     std::fprintf(stderr, "%s\n", prog.error().message().c_str());
     std::exit(1);
@@ -109,72 +111,86 @@ double now_ns() {
 }
 
 // ns per add of a native dependent chain (the compiler cannot fold it).
-double native_add_ns() {
-  const uint64_t n = 200'000'000;
-  double best = 1e30;
-  for (int rep = 0; rep < 5; ++rep) {
-    uint64_t x = static_cast<uint64_t>(rep) + 1;
-    double t0 = now_ns();
-    for (uint64_t i = 0; i < n; ++i) asm volatile("add $1, %0" : "+r"(x));
-    double t = now_ns() - t0;
-    best = std::min(best, t / static_cast<double>(n));
-    if (x == 0) std::puts("");
-  }
-  return best;
+double native_add_ns(uint64_t n) {
+  uint64_t x = 1;
+  double t0 = now_ns();
+  for (uint64_t i = 0; i < n; ++i) asm volatile("add $1, %0" : "+r"(x));
+  double t = now_ns() - t0;
+  if (x == 0) std::puts("");
+  return t / static_cast<double>(n);
 }
 
-struct Figure {
-  double ns_per_run;
-  uint64_t insns;
-};
-
-Figure measure(const vm::Program& prog, std::vector<uint8_t>& packet, int runs) {
+uint64_t count_steps(const vm::Program& prog, std::vector<uint8_t>& packet, uint64_t* r0) {
   const uint64_t base = reinterpret_cast<uint64_t>(packet.data());
   helpers::RunContext rc;
   rc.checked = true;
   rc.packet = helpers::Region{base, base + packet.size(), true};
-  uint64_t expect = vm::interpret(prog, base, packet.size(), rc);
+  *r0 = vm::interpret(prog, base, packet.size(), rc);
   if (rc.stop == helpers::RunContext::Stop::kFault) {
     std::fprintf(stderr, "fault: %s\n", rc.fault_message.c_str());
     std::exit(1);
   }
-  const uint64_t steps = rc.steps;
-  rc.checked = false;
-  double best = 1e30;
-  for (int rep = 0; rep < 7; ++rep) {
-    uint64_t sink = 0;
-    double t0 = now_ns();
-    for (int i = 0; i < runs; ++i) sink += vm::interpret(prog, base, packet.size(), rc);
-    double t = now_ns() - t0;
-    if (sink != expect * static_cast<uint64_t>(runs)) {
-      std::fprintf(stderr, "fast and checked modes disagree\n");
-      std::exit(1);
-    }
-    best = std::min(best, t / runs);
+  return rc.steps;
+}
+
+double time_runs(const vm::Program& prog, std::vector<uint8_t>& packet, int runs, uint64_t expect) {
+  const uint64_t base = reinterpret_cast<uint64_t>(packet.data());
+  helpers::RunContext rc;
+  uint64_t sink = 0;
+  double t0 = now_ns();
+  for (int i = 0; i < runs; ++i) sink += vm::interpret(prog, base, packet.size(), rc);
+  double t = now_ns() - t0;
+  if (sink != expect * static_cast<uint64_t>(runs)) {
+    std::fprintf(stderr, "fast and checked modes disagree\n");
+    std::exit(1);
   }
-  return {best, steps};
+  return t / runs;
+}
+
+// The machine is shared and its speed drifts: the anchor and both variants are
+// measured in short interleaved rounds, and the best round of each is kept
+// (the one least disturbed), together with the median ratio to the anchor.
+void report(const char* name, const char* text, std::vector<uint8_t>& packet, int runs,
+            int rounds) {
+  auto fused = build(text, true), plain = build(text, false);
+  uint64_t r0 = 0;
+  const uint64_t steps = count_steps(*fused, packet, &r0);
+  std::vector<double> t_fused, t_plain, t_anchor, ratio;
+  for (int r = 0; r < rounds; ++r) {
+    double a = native_add_ns(2'000'000);
+    double f = time_runs(*fused, packet, runs, r0) / static_cast<double>(steps);
+    double p = time_runs(*plain, packet, runs, r0) / static_cast<double>(steps);
+    t_anchor.push_back(a);
+    t_fused.push_back(f);
+    t_plain.push_back(p);
+    ratio.push_back(f / a);
+  }
+  auto best = [](std::vector<double> v) { return *std::min_element(v.begin(), v.end()); };
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::printf("%s: %llu instructions per run\n", name, static_cast<unsigned long long>(steps));
+  std::printf("  interpreter:                 %.3f ns/insn best, %.3f median\n", best(t_fused),
+              median(t_fused));
+  std::printf("  without superinstructions:   %.3f ns/insn best, %.3f median\n", best(t_plain),
+              median(t_plain));
+  std::printf("  anchor (native add):         %.3f ns best, %.3f median\n", best(t_anchor),
+              median(t_anchor));
+  std::printf("  interpreter / anchor:        %.2f cycles per instruction (median of rounds)\n",
+              median(ratio));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int runs = 20000;
+  int rounds = 25;
   for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == "--runs" && i + 1 < argc) runs = std::atoi(argv[++i]);
-
-  const double add_ns = native_add_ns();
-  std::printf("anchor: native dependent add chain: %.3f ns per add (~1 cycle, ~%.2f GHz)\n", add_ns,
-              1.0 / add_ns);
+    if (std::string(argv[i]) == "--rounds" && i + 1 < argc) rounds = std::atoi(argv[++i]);
 
   std::vector<uint8_t> packet(1500);
   for (size_t i = 0; i < packet.size(); ++i) packet[i] = static_cast<uint8_t>(i * 7 + 3);
-  auto sum = build(kByteSum);
-  Figure f = measure(*sum, packet, runs);
-  std::printf(
-      "byte-sum loop, 1500-byte packet: %llu instructions, %.0f ns per run, %.3f ns per "
-      "instruction (%.2f anchor cycles)\n",
-      static_cast<unsigned long long>(f.insns), f.ns_per_run, f.ns_per_run / f.insns,
-      f.ns_per_run / f.insns / add_ns);
+  report("byte-sum loop, 1500-byte packet", kByteSum, packet, 200, rounds);
 
   // A 64-byte UDP packet.
   std::vector<uint8_t> udp(64, 0);
@@ -182,12 +198,6 @@ int main(int argc, char** argv) {
                          0x00, 0x45, 0, 0, 50, 0, 0,    0x40, 0,    64,   17, 0, 0,
                          10,   0,    0, 1, 10, 0, 0,    2,    0x30, 0x39, 0,  53};
   std::memcpy(udp.data(), hdr, sizeof hdr);
-  auto parser = build(kParser);
-  f = measure(*parser, udp, runs * 50);
-  std::printf(
-      "Eth/IPv4/UDP parser, 64-byte packet: %llu instructions, %.1f ns per run, %.3f ns per "
-      "instruction (%.2f anchor cycles)\n",
-      static_cast<unsigned long long>(f.insns), f.ns_per_run, f.ns_per_run / f.insns,
-      f.ns_per_run / f.insns / add_ns);
+  report("Eth/IPv4/UDP parser, 64-byte packet", kParser, udp, 30000, rounds);
   return 0;
 }
