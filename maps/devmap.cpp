@@ -118,6 +118,8 @@ long DevMap::do_user_update(const void* key, const void* value, uint64_t flags) 
     return 0;
   }
   std::memcpy(&val, value, spec_.value_size);
+  // Linux's order: no device at all, then BPF_NOEXIST, then an unknown device.
+  if (val.ifindex == 0) return -EINVAL;
   std::atomic<DevmapEntry*>* link = &slots_[k & bucket_mask_];
   while (DevmapEntry* cur = link->load(std::memory_order_relaxed)) {
     if (cur->key == k) break;

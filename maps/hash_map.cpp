@@ -73,8 +73,10 @@ Expected<std::shared_ptr<HashMap>> HashMap::create(const ebpf::MapSpec& spec,
     l.value_offset = elem_size;
     elem_size += round_up8(spec.value_size);
   }
-  // Room for elements retired but not yet reusable (readers may hold them).
-  uint64_t capacity = uint64_t{max_entries} + std::max<uint64_t>(max_entries, 8192);
+  // Room for elements retired but not yet reusable (readers may hold them
+  // until their next quiescent point, longer when an engine is preempted).
+  // Only address space: pages are touched as elements are first used.
+  uint64_t capacity = uint64_t{max_entries} + std::max<uint64_t>(max_entries, 1u << 20);
   capacity = std::min<uint64_t>(capacity, UINT32_MAX - 1);
   if (!m.pool_.init(elem_size, static_cast<uint32_t>(capacity), m.qsbr_))
     return errorf("map '{}': cannot reserve {} elements of {} bytes", spec.name, capacity,
@@ -353,7 +355,8 @@ long HashMap::erase_impl(const void* key, void* value_out) {
 }
 
 long HashMap::update(const void* key, const void* value, uint64_t flags, uint32_t cpu) {
-  return update_impl(key, value, flags, percpu_ ? cpu : 0);
+  // `cpu` picks the per-CPU value and, with BPF_F_NO_COMMON_LRU, the LRU list.
+  return update_impl(key, value, flags, cpu == kAllCpus ? 0 : cpu);
 }
 
 long HashMap::erase(const void* key, uint32_t) {

@@ -119,6 +119,7 @@ LpmTrie::Node* LpmTrie::find_longest(const void* key) const {
   const uint8_t* data = key_data(key);
   uint32_t prefixlen = key_prefixlen(key);
   uint32_t max = max_prefixlen();
+  if (prefixlen > max) return nullptr;  // as Linux's trie_lookup_elem
   Node* found = nullptr;
   for (Node* node = root_.load(std::memory_order_acquire); node;) {
     uint32_t m = match_len(node, data, prefixlen);

@@ -9,9 +9,9 @@
 // freed after a QSBR grace period.
 //
 // Linux semantics: BPF_F_NO_PREALLOC is required; prefixlen > 8 * data bytes is
-// -EINVAL on update and delete; delete is exact-match; BPF_NOEXIST on an
-// existing prefix is -EEXIST, BPF_EXIST on a missing one -ENOENT; a full trie
-// refuses new prefixes with -ENOSPC.
+// -EINVAL on update and delete and finds nothing on lookup; delete is exact-match; BPF_NOEXIST on
+// an existing prefix is -EEXIST, BPF_EXIST on a missing one -ENOENT; a full trie refuses new
+// prefixes with -ENOSPC.
 #pragma once
 
 #include <atomic>

@@ -108,9 +108,6 @@ long check_array_like(Checker& c, const ebpf::MapSpec& s) {
   if (percpu && round_up8(s.value_size) > kPcpuMinUnitSize)
     return c.fail(-E2BIG, fmt::format("value_size {}: per-CPU values are at most {} bytes",
                                       s.value_size, kPcpuMinUnitSize));
-  // Linux rounds the array up to a power of two (speculation mask).
-  if (s.max_entries > (1u << 31))
-    return c.fail(-E2BIG, fmt::format("max_entries {} too large", s.max_entries));
   return 0;
 }
 
@@ -274,6 +271,9 @@ long check_map_spec(const ebpf::MapSpec& s, const MapOptions& options, std::stri
                                            "fds",
                                            s.value_size));
       if (s.flags & BPF_F_MMAPABLE) return c.fail(-EINVAL, "map_flags: BPF_F_MMAPABLE");
+      // Linux: "Program read-only/write-only not supported for special maps yet."
+      if (s.flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG))
+        return c.fail(-EINVAL, "map_flags: BPF_F_RDONLY_PROG/BPF_F_WRONLY_PROG on a prog_array");
       return check_array_like(c, s);
     case BPF_MAP_TYPE_HASH:
     case BPF_MAP_TYPE_PERCPU_HASH:

@@ -121,6 +121,14 @@ void QsbrDomain::try_reclaim() {
   if (lock.owns_lock()) reclaim_locked(lock);
 }
 
+void QsbrDomain::try_start_grace_period() {
+  std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock() || pending_.empty()) return;
+  waiting_ += pending_.size();
+  batches_.push_back(Batch{start_grace_period(), std::move(pending_)});
+  pending_ = {};
+}
+
 void QsbrDomain::drain() {
   for (;;) {
     reclaim();

@@ -92,7 +92,8 @@ class QsbrDomain {
 
   Slot* acquire_slot();
   void release_slot(Slot* slot);
-  void try_reclaim();  // from quiescent(): never blocks on the lock
+  void try_reclaim();             // from quiescent(): never blocks on the lock
+  void try_start_grace_period();  // batches pending work; never blocks
   size_t reclaim_locked(std::unique_lock<std::mutex>& lock);
 
   alignas(64) std::atomic<uint64_t> epoch_{1};
@@ -125,8 +126,12 @@ class QsbrThread {
   // a store, plus reclamation when the domain has work waiting.
   void quiescent() {
     if (!slot_) return;
+    // With work waiting, start its grace period first so that this very
+    // quiescent point counts for it (a lone thread frees at once).
+    bool work = domain_->has_work_.load(std::memory_order_relaxed);
+    if (work) domain_->try_start_grace_period();
     slot_->seen.store(domain_->epoch_.load(std::memory_order_acquire), std::memory_order_release);
-    if (domain_->has_work_.load(std::memory_order_relaxed)) domain_->try_reclaim();
+    if (work) domain_->try_reclaim();
   }
   // Extended quiescent state (idle): reclamation does not wait for this thread.
   void offline();
