@@ -26,7 +26,7 @@ Expected<std::shared_ptr<ArrayMap>> ArrayMap::create(const ebpf::MapSpec& spec,
     copies = map->num_cpus_;
   }
   uint64_t total = map->percpu_ ? l.cpu_stride * copies : block;
-  if (!map->memory_.reserve(total))
+  if (!map->memory_.reserve(total, block >= (4u << 20)))
     return errorf("map '{}': cannot reserve {} bytes for {} entries", spec.name, total,
                   spec.max_entries);
   l.values = map->memory_.data();

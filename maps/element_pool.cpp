@@ -10,11 +10,11 @@ namespace {
 constexpr size_t kBatch = 256;
 }  // namespace
 
-bool ElementPool::init(uint32_t elem_size, uint32_t capacity, QsbrDomain* qsbr) {
+bool ElementPool::init(uint32_t elem_size, uint32_t capacity, QsbrDomain* qsbr, bool huge_pages) {
   elem_size_ = elem_size;
   capacity_ = capacity;
   qsbr_ = qsbr;
-  if (!memory_.reserve(uint64_t{elem_size} * capacity)) return false;
+  if (!memory_.reserve(uint64_t{elem_size} * capacity, huge_pages)) return false;
   base_ = memory_.data();
   return true;
 }

@@ -21,7 +21,7 @@ class ElementPool {
   static constexpr uint32_t kNone = UINT32_MAX;
 
   // False if the region cannot be reserved.
-  bool init(uint32_t elem_size, uint32_t capacity, QsbrDomain* qsbr);
+  bool init(uint32_t elem_size, uint32_t capacity, QsbrDomain* qsbr, bool huge_pages);
 
   uint8_t* elem(uint32_t index) const { return base_ + uint64_t{index} * elem_size_; }
   uint32_t elem_size() const { return elem_size_; }

@@ -63,7 +63,7 @@ Expected<std::shared_ptr<HashMap>> HashMap::create(const ebpf::MapSpec& spec,
   l.seed = (spec.flags & BPF_F_ZERO_SEED) ? 0 : random_seed();
   uint64_t n_buckets = roundup_pow2(max_entries);
   l.bucket_mask = static_cast<uint32_t>(n_buckets - 1);
-  if (!m.buckets_.reserve(n_buckets * sizeof(std::atomic<HashElem*>)))
+  if (!m.buckets_.reserve(n_buckets * sizeof(std::atomic<HashElem*>), n_buckets >= (1u << 19)))
     return errorf("map '{}': cannot reserve {} buckets", spec.name, n_buckets);
   l.buckets = reinterpret_cast<std::atomic<HashElem*>*>(m.buckets_.data());
   l.key_offset = m.lru_ ? 32 : 16;
@@ -78,13 +78,15 @@ Expected<std::shared_ptr<HashMap>> HashMap::create(const ebpf::MapSpec& spec,
   // Only address space: pages are touched as elements are first used.
   uint64_t capacity = uint64_t{max_entries} + std::max<uint64_t>(max_entries, 1u << 20);
   capacity = std::min<uint64_t>(capacity, UINT32_MAX - 1);
-  if (!m.pool_.init(elem_size, static_cast<uint32_t>(capacity), m.qsbr_))
+  bool large = uint64_t{max_entries} * elem_size >= (4u << 20);
+  if (!m.pool_.init(elem_size, static_cast<uint32_t>(capacity), m.qsbr_, large))
     return errorf("map '{}': cannot reserve {} elements of {} bytes", spec.name, capacity,
                   elem_size);
   if (m.percpu_) {
     l.percpu_stride = round_up8(spec.value_size);
     l.percpu_cpu_stride = (capacity * l.percpu_stride + 4095) / 4096 * 4096;
-    if (!m.percpu_values_.reserve(l.percpu_cpu_stride * m.num_cpus_))
+    if (!m.percpu_values_.reserve(l.percpu_cpu_stride * m.num_cpus_,
+                                  uint64_t{max_entries} * l.percpu_stride >= (4u << 20)))
       return errorf("map '{}': cannot reserve per-CPU values", spec.name);
     l.percpu_values = m.percpu_values_.data();
   }

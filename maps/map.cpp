@@ -334,6 +334,8 @@ Expected<std::shared_ptr<Map>> create_map(const ebpf::MapSpec& spec, const MapOp
 Map::Map(ebpf::MapSpec spec, uint32_t num_cpus, bool percpu, QsbrDomain& qsbr)
     : spec_(std::move(spec)), num_cpus_(num_cpus), percpu_(percpu), qsbr_(&qsbr) {}
 
+Map::Map(ebpf::MapSpec spec) : Map(std::move(spec), 1, false, QsbrDomain::global()) {}
+
 long Map::push(const void*, uint64_t) {
   return -EINVAL;
 }

@@ -85,6 +85,8 @@ class Map {
 
  protected:
   Map(ebpf::MapSpec spec, uint32_t num_cpus, bool percpu, QsbrDomain& qsbr);
+  // One CPU, the global QSBR domain (test doubles).
+  explicit Map(ebpf::MapSpec spec);
 
   virtual long do_user_lookup(const void* key, void* value) = 0;
   virtual long do_user_update(const void* key, const void* value, uint64_t flags) = 0;

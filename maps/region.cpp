@@ -26,7 +26,7 @@ Region& Region::operator=(Region&& o) noexcept {
   return *this;
 }
 
-bool Region::reserve(size_t bytes) {
+bool Region::reserve(size_t bytes, bool huge_pages) {
   if (bytes == 0) bytes = 1;
   size_t page = 4096;
   size_t size = (bytes + page - 1) / page * page;
@@ -34,7 +34,7 @@ bool Region::reserve(size_t bytes) {
                  -1, 0);
   if (p == MAP_FAILED) return false;
   // Large tables are read at random: 2 MiB pages save a TLB miss per lookup.
-  if (size >= kHugePage) madvise(p, size, MADV_HUGEPAGE);
+  if (huge_pages && size >= kHugePage) madvise(p, size, MADV_HUGEPAGE);
   if (data_) munmap(data_, size_);
   data_ = static_cast<uint8_t*>(p);
   size_ = size;

@@ -17,9 +17,10 @@ class Region {
   Region(const Region&) = delete;
   Region& operator=(const Region&) = delete;
 
-  // Reserves `bytes` of zeroed memory (huge pages advised for large regions).
-  // False if the address space is exhausted.
-  bool reserve(size_t bytes);
+  // Reserves `bytes` of zeroed memory; `huge_pages`: ask for 2 MiB pages (for
+  // tables that will really be that large: a small map should not pay 2 MiB
+  // for its first page). False if the address space is exhausted.
+  bool reserve(size_t bytes, bool huge_pages = false);
   uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
 
