@@ -82,39 +82,39 @@ inline constexpr uint64_t kP1 = 0xe7037ed1a0b428dbull;
 inline constexpr uint64_t kP2 = 0x8ebc6af09c88c6e3ull;
 }  // namespace hash_detail
 
-// The keyed hash of maps (a multiply-mix hash in the style of wyhash: two
-// 64x64->128 multiplies for keys up to 16 bytes). With a constant `size` the
-// compiler reduces it to a few instructions.
+// The keyed hash of maps, in the style of wyhash: keys up to 16 bytes cost
+// one 64x64->128 multiply of seeded words (so an attacker who does not know
+// the seed cannot aim keys at one bucket), longer keys one per 16 bytes. With
+// a constant `size` the compiler reduces it to a few instructions.
 inline uint32_t hash_key(const void* key, uint32_t size, uint64_t seed) {
   using namespace hash_detail;
   const auto* p = static_cast<const uint8_t*>(key);
+  uint64_t s0 = seed ^ kP0;
+  uint64_t s1 = (seed * kP2) ^ kP1 ^ size;
   uint64_t a, b;
-  uint64_t s = seed ^ kP0;
-  if (size <= 16) {
-    if (size >= 8) {
-      a = load64(p);
-      b = load64(p + size - 8);
-    } else if (size >= 4) {
-      a = load32(p);
-      b = load32(p + size - 4);
+  if (size <= 8) {
+    if (size >= 4) {
+      a = (load32(p) << 32) | load32(p + size - 4);
     } else if (size > 0) {
       a = (uint64_t{p[0]} << 16) | (uint64_t{p[size >> 1]} << 8) | p[size - 1];
-      b = 0;
     } else {
-      a = b = 0;
+      a = 0;
     }
+    b = 0;
+  } else if (size <= 16) {
+    a = load64(p);
+    b = load64(p + size - 8);
   } else {
     uint32_t i = size;
     while (i > 16) {
-      s = mix(load64(p) ^ kP1, load64(p + 8) ^ s);
+      s0 = mix(load64(p) ^ s0, load64(p + 8) ^ kP1);
       p += 16;
       i -= 16;
     }
     a = load64(p + i - 16);
     b = load64(p + i - 8);
   }
-  uint64_t h = mix(a ^ kP1, b ^ s);
-  h = mix(h ^ kP2, size ^ kP1);
+  uint64_t h = mix(a ^ s0, b ^ s1);
   return static_cast<uint32_t>(h ^ (h >> 32));
 }
 

@@ -55,7 +55,7 @@ HashMap::~HashMap() = default;
 
 Expected<std::shared_ptr<HashMap>> HashMap::create(const ebpf::MapSpec& spec,
                                                    const MapOptions& options) {
-  std::shared_ptr<HashMap> map(new HashMap(spec, options, domain_of(options)));
+  std::shared_ptr<HashMap> map(make(spec, options, domain_of(options)));
   HashMap& m = *map;
   HashLayout& l = m.layout_;
   uint32_t max_entries = m.spec_.max_entries;
@@ -117,15 +117,10 @@ uint8_t* HashMap::value_of(HashElem* e, uint32_t cpu) const {
   return reinterpret_cast<uint8_t*>(e) + layout_.value_offset;
 }
 
-template <uint32_t K>
-void* HashMap::lookup_k(const void* key, uint32_t cpu) {
-  const uint32_t ks = K ? K : layout_.key_size;
-  uint32_t h = hash_key(key, ks, layout_.seed);
-  HashElem* e = layout_.buckets[h & layout_.bucket_mask].load(std::memory_order_acquire);
-  while (e) {
-    if (e->hash == h && std::memcmp(key_of(e), key, ks) == 0) break;
-    e = e->next.load(std::memory_order_acquire);
-  }
+void* HashMap::lookup(const void* key, uint32_t cpu) {
+  // Any key size; the common ones go through HashMapFor.
+  if (percpu_ && cpu >= num_cpus_) return nullptr;
+  HashElem* e = hash_find(layout_, key, hash(key));
   if (!e) return nullptr;
   if (lru_) {
     auto& ref = lru_of(e).ref;
@@ -134,17 +129,56 @@ void* HashMap::lookup_k(const void* key, uint32_t cpu) {
   return value_of(e, cpu);
 }
 
-void* HashMap::lookup(const void* key, uint32_t cpu) {
-  if (percpu_ && cpu >= num_cpus_) return nullptr;
-  switch (layout_.key_size) {
+template <uint32_t K, bool kPercpu, bool kLru>
+class HashMapFor final : public HashMap {
+ public:
+  HashMapFor(const ebpf::MapSpec& spec, const MapOptions& options, QsbrDomain& qsbr)
+      : HashMap(spec, options, qsbr) {}
+
+  void* lookup(const void* key, uint32_t cpu) override {
+    if (kPercpu && cpu >= num_cpus_) return nullptr;
+    constexpr uint32_t kKeyOffset = kLru ? 32 : 16;
+    uint32_t h = hash_key(key, K, layout_.seed);
+    HashElem* e = layout_.buckets[h & layout_.bucket_mask].load(std::memory_order_acquire);
+    // Keys of up to 16 bytes are compared directly: cheaper than comparing
+    // the stored hash first, and the key shares the element's cache line.
+    while (e && std::memcmp(reinterpret_cast<const uint8_t*>(e) + kKeyOffset, key, K) != 0)
+      e = e->next.load(std::memory_order_acquire);
+    if (!e) return nullptr;
+    if constexpr (kLru) {
+      auto& ref = lru_of(e).ref;
+      if (!ref.load(std::memory_order_relaxed)) ref.store(1, std::memory_order_relaxed);
+    }
+    if constexpr (kPercpu)
+      return layout_.percpu_values + cpu * layout_.percpu_cpu_stride +
+             uint64_t{e->index} * layout_.percpu_stride;
+    return reinterpret_cast<uint8_t*>(e) + kKeyOffset + ((K + 7) & ~7u);
+  }
+};
+
+namespace {
+template <uint32_t K>
+HashMap* make_for(bool percpu, bool lru, const ebpf::MapSpec& spec, const MapOptions& options,
+                  QsbrDomain& qsbr) {
+  if (percpu && lru) return new HashMapFor<K, true, true>(spec, options, qsbr);
+  if (percpu) return new HashMapFor<K, true, false>(spec, options, qsbr);
+  if (lru) return new HashMapFor<K, false, true>(spec, options, qsbr);
+  return new HashMapFor<K, false, false>(spec, options, qsbr);
+}
+}  // namespace
+
+HashMap* HashMap::make(const ebpf::MapSpec& spec, const MapOptions& options, QsbrDomain& qsbr) {
+  bool percpu = spec.type == BPF_MAP_TYPE_PERCPU_HASH || spec.type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+  bool lru = spec.type == BPF_MAP_TYPE_LRU_HASH || spec.type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+  switch (spec.key_size) {
     case 4:
-      return lookup_k<4>(key, cpu);
+      return make_for<4>(percpu, lru, spec, options, qsbr);
     case 8:
-      return lookup_k<8>(key, cpu);
+      return make_for<8>(percpu, lru, spec, options, qsbr);
     case 16:
-      return lookup_k<16>(key, cpu);
+      return make_for<16>(percpu, lru, spec, options, qsbr);
     default:
-      return lookup_k<0>(key, cpu);
+      return new HashMap(spec, options, qsbr);
   }
 }
 

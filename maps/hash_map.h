@@ -27,7 +27,7 @@
 
 namespace ebpfaas::maps {
 
-class HashMap final : public Map {
+class HashMap : public Map {
  public:
   static Expected<std::shared_ptr<HashMap>> create(const ebpf::MapSpec& spec,
                                                    const MapOptions& options);
@@ -62,10 +62,14 @@ class HashMap final : public Map {
   };
   class StripeGuard;
 
-  HashMap(const ebpf::MapSpec& spec, const MapOptions& options, QsbrDomain& qsbr);
+  // Lookups specialised for a key size (4, 8, 16), per-CPU values and LRU
+  // marking: the program's hottest call, kept to a few instructions so that
+  // an engine overlaps the cache misses of many lookups.
+  template <uint32_t K, bool kPercpu, bool kLru>
+  friend class HashMapFor;
 
-  template <uint32_t K>
-  void* lookup_k(const void* key, uint32_t cpu);
+  HashMap(const ebpf::MapSpec& spec, const MapOptions& options, QsbrDomain& qsbr);
+  static HashMap* make(const ebpf::MapSpec& spec, const MapOptions& options, QsbrDomain& qsbr);
 
   HashElem* elem(uint32_t index) const { return reinterpret_cast<HashElem*>(pool_.elem(index)); }
   uint8_t* key_of(HashElem* e) const { return reinterpret_cast<uint8_t*>(e) + layout_.key_offset; }
