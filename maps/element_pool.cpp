@@ -7,7 +7,7 @@ namespace ebpfaas::maps {
 namespace {
 // Start a grace period for retired elements once this many have gathered,
 // so that they become reusable without waiting for the pool to run dry.
-constexpr size_t kBatch = 256;
+constexpr size_t kBatch = 64;
 }  // namespace
 
 bool ElementPool::init(uint32_t elem_size, uint32_t capacity, QsbrDomain* qsbr, bool huge_pages) {
@@ -34,12 +34,18 @@ void ElementPool::collect_locked() {
 uint32_t ElementPool::alloc() {
   std::lock_guard<SpinLock> lock(lock_);
   if (free_.empty()) {
-    // Prefer reuse (compact memory); fall back to never-used elements while a
-    // grace period is still running.
-    if (!retired_.empty() || !waiting_.empty()) collect_locked();
+    // Reuse what readers have let go of; otherwise take a never-used element
+    // while the grace periods run (starting one costs an atomic increment,
+    // so retired elements are stamped in batches).
+    while (!waiting_.empty() && qsbr_->passed(waiting_.front().first)) {
+      auto& v = waiting_.front().second;
+      free_.insert(free_.end(), v.begin(), v.end());
+      waiting_.pop_front();
+    }
     if (free_.empty()) {
       if (fresh_ < capacity_) return fresh_++;
-      return kNone;
+      collect_locked();
+      if (free_.empty()) return kNone;
     }
   }
   uint32_t index = free_.back();
