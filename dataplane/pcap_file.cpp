@@ -14,22 +14,30 @@ namespace ebpfaas::dataplane {
 namespace {
 
 constexpr size_t kWriteBuffer = 1 << 20;
+constexpr size_t kReadBuffer = 1 << 20;
 constexpr uint64_t kFileHeaderLen = 24;
 constexpr uint64_t kRecordHeaderLen = 16;
 
-// The precision a file stores, from its magic number (either byte order).
-TimestampPrecision sniff_precision(const std::string& path) {
-  TimestampPrecision p = TimestampPrecision::kMicro;
+struct FileFormat {
+  TimestampPrecision precision = TimestampPrecision::kMicro;
+  bool pcapng = false;
+};
+
+// What the magic number (either byte order) says about a file.
+FileFormat sniff_format(const std::string& path) {
+  FileFormat fmt;
   if (FILE* f = std::fopen(path.c_str(), "rb")) {
     uint8_t m[4];
     if (std::fread(m, 1, 4, f) == 4) {
       const uint32_t be = uint32_t{m[0]} << 24 | uint32_t{m[1]} << 16 | uint32_t{m[2]} << 8 | m[3];
       const uint32_t le = uint32_t{m[3]} << 24 | uint32_t{m[2]} << 16 | uint32_t{m[1]} << 8 | m[0];
-      if (be == 0xa1b23c4d || le == 0xa1b23c4d || be == 0x0a0d0d0a) p = TimestampPrecision::kNano;
+      fmt.pcapng = be == 0x0a0d0d0a;
+      if (be == 0xa1b23c4d || le == 0xa1b23c4d || fmt.pcapng)
+        fmt.precision = TimestampPrecision::kNano;
     }
     std::fclose(f);
   }
-  return p;
+  return fmt;
 }
 
 }  // namespace
@@ -37,30 +45,54 @@ TimestampPrecision sniff_precision(const std::string& path) {
 // ---------------------------------------------------------------- reader
 
 Expected<PcapReader> PcapReader::open(const std::string& path) {
-  char errbuf[PCAP_ERRBUF_SIZE] = "";
-  pcap_t* p =
-      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
-  if (!p) return errorf("cannot read pcap file {}: {}", path, errbuf);
+  // The stream is opened here rather than by libpcap so that it gets a large
+  // buffer and no per-fread locking: libpcap reads each record with two freads.
+  FILE* f = nullptr;
+  if (path == "-") {
+    const int fd = ::dup(STDIN_FILENO);
+    if (fd >= 0 && !(f = ::fdopen(fd, "rb"))) ::close(fd);
+  } else {
+    f = std::fopen(path.c_str(), "rb");
+  }
+  if (!f) return errorf("cannot read pcap file {}: {}", path, std::strerror(errno));
   PcapReader r;
+  r.buffer_ = std::make_unique<char[]>(kReadBuffer);
+  std::setvbuf(f, r.buffer_.get(), _IOFBF, kReadBuffer);
+  __fsetlocking(f, FSETLOCKING_BYCALLER);
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  pcap_t* p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (!p) {
+    std::fclose(f);  // libpcap leaves the stream open when it fails
+    return errorf("cannot read pcap file {}: {}", path, errbuf);
+  }
   r.pcap_ = p;
   r.path_ = path;
-  r.precision_ = sniff_precision(path);
+  const FileFormat fmt = path == "-" ? FileFormat{} : sniff_format(path);
+  r.precision_ = fmt.precision;
+  // pcap records sit back to back after the file header, so their offsets are
+  // counted rather than asked of the stream (ftell is a system call per record);
+  // pcapng blocks vary, so there the stream is asked.
+  r.offset_ = fmt.pcapng ? -1 : static_cast<int64_t>(kFileHeaderLen);
   return r;
 }
 
 PcapReader::PcapReader(PcapReader&& o) noexcept
     : pcap_(std::exchange(o.pcap_, nullptr)),
+      buffer_(std::move(o.buffer_)),
       path_(std::move(o.path_)),
       precision_(o.precision_),
-      records_(o.records_) {}
+      records_(o.records_),
+      offset_(o.offset_) {}
 
 PcapReader& PcapReader::operator=(PcapReader&& o) noexcept {
   if (this != &o) {
     if (pcap_) pcap_close(pcap_);
     pcap_ = std::exchange(o.pcap_, nullptr);
+    buffer_ = std::move(o.buffer_);
     path_ = std::move(o.path_);
     precision_ = o.precision_;
     records_ = o.records_;
+    offset_ = o.offset_;
   }
   return *this;
 }
@@ -77,8 +109,11 @@ uint32_t PcapReader::snaplen() const {
 }
 
 Expected<std::optional<PcapPacket>> PcapReader::next() {
-  FILE* f = pcap_file(pcap_);
-  const long offset = f ? std::ftell(f) : -1;
+  int64_t offset = offset_;
+  if (offset < 0) {
+    FILE* f = pcap_file(pcap_);
+    offset = f ? std::ftell(f) : -1;
+  }
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
   const int rc = pcap_next_ex(pcap_, &hdr, &data);
@@ -88,6 +123,7 @@ Expected<std::optional<PcapPacket>> PcapReader::next() {
     return errorf("{}: record {}{}: {}", path_, records_ + 1, where, pcap_geterr(pcap_));
   }
   ++records_;
+  if (offset_ >= 0) offset_ += static_cast<int64_t>(kRecordHeaderLen + hdr->caplen);
   PcapPacket pkt;
   // Opened with nanosecond precision, tv_usec holds nanoseconds.
   pkt.timestamp_ns = static_cast<uint64_t>(hdr->ts.tv_sec) * 1'000'000'000ULL +

@@ -42,6 +42,7 @@ struct PcapPacket {
 
 class PcapReader {
  public:
+  // "-" reads standard input.
   static Expected<PcapReader> open(const std::string& path);
   PcapReader(PcapReader&&) noexcept;
   PcapReader& operator=(PcapReader&&) noexcept;
@@ -61,9 +62,11 @@ class PcapReader {
  private:
   PcapReader() = default;
   pcap_t* pcap_ = nullptr;
+  std::unique_ptr<char[]> buffer_;  // the stream's buffer, outlives pcap_
   std::string path_;
   TimestampPrecision precision_ = TimestampPrecision::kMicro;
   uint64_t records_ = 0;
+  int64_t offset_ = -1;  // of the next record; -1 when unknown (pcapng)
 };
 
 // A whole capture in memory: every record's bytes back to back in `data`.
