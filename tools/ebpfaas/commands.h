@@ -10,6 +10,8 @@ namespace ebpfaas::cli {
 void add_isa_commands(CLI::App& app);
 // demo: today's main job (`make run`)
 void add_demo_command(CLI::App& app);
+// gen: generated traffic into a pcap file
+void add_gen_command(CLI::App& app);
 
 // Thrown by command callbacks to exit with a message and status 1.
 struct CommandError : std::runtime_error {

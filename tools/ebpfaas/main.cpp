@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
   ebpfaas::cli::add_isa_commands(app);
   ebpfaas::cli::add_demo_command(app);
+  ebpfaas::cli::add_gen_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
