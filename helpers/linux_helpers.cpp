@@ -7,7 +7,9 @@
 #include <cstring>
 #include <string>
 
+#include "maps/devmap.h"
 #include "maps/map.h"
+#include "maps/prog_array.h"
 
 namespace ebpfaas::helpers {
 namespace {
@@ -324,6 +326,52 @@ u64 redirect(u64 ifindex, u64 flags, u64, u64, u64, RunContext* rc) {
   return XDP_REDIRECT;
 }
 
+// Linux's __bpf_xdp_redirect_map for devmaps: the low bits of flags are the
+// action on a failed lookup; with BPF_F_BROADCAST every entry is a target.
+u64 redirect_map(u64 m, u64 key, u64 flags, u64, u64, RunContext* rc) {
+  if (rc->checked && !check_map(rc, m, "bpf_redirect_map")) return 0;
+  maps::Map* map = as_map(m);
+  if (map->type() != BPF_MAP_TYPE_DEVMAP && map->type() != BPF_MAP_TYPE_DEVMAP_HASH) {
+    if (rc->checked)
+      rc->fault(
+          fmt::format("bpf_redirect_map: map '{}' is not a devmap (only devmap and "
+                      "devmap_hash redirect targets are supported)",
+                      map->spec().name));
+    return XDP_ABORTED;
+  }
+  constexpr u64 kActionMask = XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX;
+  constexpr u64 kFlagMask = BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS;
+  if (flags & ~(kActionMask | kFlagMask)) return XDP_ABORTED;
+  const auto* devmap = static_cast<const maps::DevMap*>(map);
+  const bpf_devmap_val* target = devmap->get(static_cast<uint32_t>(key));
+  if (!target && !(flags & BPF_F_BROADCAST)) {
+    rc->redirect = RunContext::Redirect{};
+    return flags & kActionMask;
+  }
+  rc->redirect = RunContext::Redirect{target ? target->ifindex : 0, map, key,
+                                      (flags & BPF_F_BROADCAST) ? flags : 0};
+  return XDP_REDIRECT;
+}
+
+// Linux's tail call: at most 33 per invocation; an empty slot or an index out
+// of range falls through to the next instruction.
+u64 tail_call(u64 ctx, u64 m, u64 index, u64, u64, RunContext* rc) {
+  if (rc->checked && !check_map(rc, m, "bpf_tail_call")) return 0;
+  maps::Map* map = as_map(m);
+  if (map->type() != BPF_MAP_TYPE_PROG_ARRAY) {
+    rc->fault(fmt::format("bpf_tail_call: map '{}' is not a prog_array", map->spec().name));
+    return 0;
+  }
+  (void)ctx;
+  if (rc->tail_calls >= 33) return neg(ENOENT);
+  const void* target = static_cast<const maps::ProgArray*>(map)->get(static_cast<uint32_t>(index));
+  if (!target) return neg(ENOENT);
+  ++rc->tail_calls;
+  rc->tail_call_target = target;
+  rc->stop = RunContext::Stop::kTailCall;
+  return 0;
+}
+
 }  // namespace
 
 uint32_t csum_partial(const void* data, size_t len, uint32_t seed) {
@@ -377,6 +425,8 @@ const HelperTable& xdp_helpers() {
     t.set(BPF_FUNC_xdp_load_bytes, xdp_load_bytes);
     t.set(BPF_FUNC_xdp_store_bytes, xdp_store_bytes);
     t.set(BPF_FUNC_redirect, redirect);
+    t.set(BPF_FUNC_redirect_map, redirect_map);
+    t.set(BPF_FUNC_tail_call, tail_call);
     return t;
   }();
   return table;
