@@ -33,7 +33,8 @@ class Reader {
       cs.elf = &s;
       cs.insns.resize(s.data.size() / kInsnSize);
       if (!cs.insns.empty())
-        std::memcpy(cs.insns.data(), s.data.data(), cs.insns.size() * kInsnSize);
+        std::memcpy(static_cast<void*>(cs.insns.data()), s.data.data(),
+                    cs.insns.size() * kInsnSize);
       if (s.name == ".text") out_.text = out_.sections.size();
       out_.sections.push_back(std::move(cs));
     }

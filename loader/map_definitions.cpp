@@ -16,6 +16,9 @@ using ebpf::MapSpec;
 
 constexpr uint32_t kPinNone = 0, kPinByName = 1;  // LIBBPF_PIN_*
 constexpr size_t kObjNameLen = 16;                // BPF_OBJ_NAME_LEN
+// Linux refuses array values above KMALLOC_MAX_SIZE (4 MiB with 4 KiB pages)
+// with E2BIG, so a larger global data section could never be loaded.
+constexpr uint64_t kMaxArrayValueSize = uint64_t{4} << 20;
 
 bool starts_with(std::string_view s, std::string_view p) {
   return s.substr(0, p.size()) == p;
@@ -215,6 +218,8 @@ Status read_btf_maps(const ElfFile& elf, const BtfData* btf, MapTable& table) {
   struct Found {
     MapSpec spec;
     uint64_t offset;
+    uint64_t size;
+    int64_t values_offset;
   };
   std::vector<Found> found;
   BtfMapParser parser(*btf, sec->where());
@@ -258,7 +263,13 @@ Status read_btf_maps(const ElfFile& elf, const BtfData* btf, MapTable& table) {
     if (spec.type == BPF_MAP_TYPE_RINGBUF || spec.type == BPF_MAP_TYPE_USER_RINGBUF)
       spec.max_entries = adjust_ringbuf_size(spec.max_entries);
     EBPFAAS_TRY(check_max_entries(spec, fmt::format("{} offset {:#x}", sec->where(), *offset)));
-    found.push_back({std::move(spec), *offset});
+    int64_t values_offset = -1;
+    if (const int vlen = btf_vlen(def); vlen > 0) {
+      const char* last = btf->name(btf_members(def)[vlen - 1].name_off);
+      if (last && std::string_view(last) == "values")
+        values_offset = btf_member_bit_offset(def, vlen - 1) / 8;
+    }
+    found.push_back({std::move(spec), *offset, vsi->size, values_offset});
   }
   // libbpf sorts DATASEC variables by offset before creating the maps.
   std::stable_sort(found.begin(), found.end(),
@@ -269,7 +280,7 @@ Status read_btf_maps(const ElfFile& elf, const BtfData* btf, MapTable& table) {
                     found[i - 1].spec.name, found[i].spec.name, found[i].offset);
   for (Found& f : found) {
     table.specs.push_back(std::move(f.spec));
-    table.origins.push_back({MapOrigin::Kind::kBtf, sec->index, f.offset});
+    table.origins.push_back({MapOrigin::Kind::kBtf, sec->index, f.offset, f.size, f.values_offset});
   }
   return {};
 }
@@ -368,8 +379,11 @@ Status read_global_data(const ElfFile& elf, const BtfData* btf, MapTable& table)
     const bool bss = s.type == SHT_NOBITS;
     const bool rodata = s.name == ".rodata" || starts_with(s.name, ".rodata.");
     if (!bss && !s.has_data) return errorf("{}: global data section has no data", s.where());
-    if (s.size > UINT32_MAX)
-      return errorf("{}: global data section of {:#x} bytes is too large", s.where(), s.size);
+    if (s.size > kMaxArrayValueSize)
+      return errorf(
+          "{}: global data section of {} bytes exceeds Linux's limit for an array "
+          "value ({} bytes)",
+          s.where(), s.size, kMaxArrayValueSize);
     MapSpec spec;
     spec.name = global_data_map_name(s.name);
     spec.type = BPF_MAP_TYPE_ARRAY;

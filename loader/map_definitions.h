@@ -19,6 +19,10 @@ struct MapOrigin {
   Kind kind = Kind::kBtf;
   size_t section = 0;
   uint64_t offset = 0;  // of the definition within its section (0 for global data)
+  uint64_t size = 0;    // of the definition (BTF-defined maps)
+  // BTF-defined maps with a `values` member (prog array or map-in-map initial
+  // contents): its offset within the definition; -1 without.
+  int64_t values_offset = -1;
 };
 
 struct MapTable {

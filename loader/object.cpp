@@ -10,6 +10,7 @@
 #include "loader/elf_file.h"
 #include "loader/line_info.h"
 #include "loader/map_definitions.h"
+#include "loader/map_inits.h"
 #include "loader/program_linker.h"
 #include "support/file.h"
 
@@ -80,6 +81,9 @@ Expected<ObjectFile> open(std::span<const uint8_t> bytes, const std::string& nam
     if (!prog) return prog.error();
     obj.programs.push_back(std::move(*prog));
   }
+  auto inits = read_map_inits(elf, *maps, *code);
+  if (!inits) return inits.error();
+  obj.map_inits = std::move(*inits);
   obj.maps = std::move(maps->specs);
   return obj;
 }

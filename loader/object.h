@@ -62,12 +62,23 @@ struct ProgramSpec {
   const FunctionPlacement* function_at(uint32_t pc) const;
 };
 
+// Initial contents of a prog array or map-in-map declared with
+// `.values = { [key] = &prog_or_map }` (libbpf's init slots): slot `key` of
+// maps[map] holds the entry program `program`, or maps[inner_map].
+struct MapSlotInit {
+  uint32_t map = 0;
+  uint32_t key = 0;
+  std::string program;  // prog arrays
+  int inner_map = -1;   // map-in-map
+};
+
 struct ObjectFile {
   std::string name;  // the file name up to its first '.', as libbpf names objects
   std::string license;
   uint32_t kern_version = 0;  // the `version` section, 0 when absent
   std::vector<ebpf::MapSpec> maps;
   std::vector<ProgramSpec> programs;  // entry programs, ordered by section index and offset
+  std::vector<MapSlotInit> map_inits;
   // Problems that do not stop the object from loading (libbpf ignores them too),
   // e.g. a corrupt .BTF.ext that only costs the source line info.
   std::vector<std::string> warnings;

@@ -37,7 +37,7 @@ class Linker {
       prog_.expected_attach_type = t->expected_attach_type;
       prog_.xdp_frags = t->xdp_frags;
     }
-    place(entry);
+    if (auto p = place(entry); !p) return p.error();
     struct Frame {
       size_t function;
       uint32_t base;
@@ -58,7 +58,9 @@ class Linker {
         if (it != placed_.end()) {
           target_pc = it->second;
         } else {
-          target_pc = place(*target);
+          auto placed = place(*target);
+          if (!placed) return placed.error();
+          target_pc = *placed;
           stack.back().next = i + 1;
           stack.push_back({*target, target_pc, 0});
           descended = true;
@@ -76,10 +78,15 @@ class Linker {
 
  private:
   // Appends a function's code; returns its pc.
-  uint32_t place(size_t f) {
+  Expected<uint32_t> place(size_t f) {
     const Function& fn = code_.functions[f];
     const CodeSection& cs = code_.sections[fn.section];
     const uint32_t pc = static_cast<uint32_t>(prog_.insns.size());
+    if (pc + uint64_t{fn.count} > ebpf::kMaxInstructions)
+      return errorf(
+          "program '{}': with function '{}' it would exceed {} instructions, Linux's "
+          "limit",
+          prog_.name, fn.name, ebpf::kMaxInstructions);
     prog_.insns.insert(prog_.insns.end(), cs.insns.begin() + fn.start,
                        cs.insns.begin() + fn.start + fn.count);
     placed_[f] = pc;

@@ -29,6 +29,8 @@
 #include <cstring>
 #include <memory>
 
+#include <bpf/bpf.h>
+
 #include "ebpf/opcode.h"
 #include "tests/loader/test_objects.h"
 
@@ -50,18 +52,26 @@ int collect_log(enum libbpf_print_level level, const char* fmt, va_list args) {
 
 struct LibbpfObject {
   explicit LibbpfObject(std::string_view name) {
-    libbpf_set_print(collect_log);
-    libbpf_log = &log;
+    Capture c(this);
     obj = bpf_object__open_file(prog_path(name).c_str(), nullptr);
-    libbpf_log = nullptr;
   }
   ~LibbpfObject() { bpf_object__close(obj); }
   int load() {
-    libbpf_log = &log;
-    int err = bpf_object__load(obj);
-    libbpf_log = nullptr;
-    return err;
+    Capture c(this);
+    return bpf_object__load(obj);
   }
+  // Collects libbpf's messages, then gives the printer back (the loader
+  // installs its own to put libbpf's reasons into its errors).
+  struct Capture {
+    explicit Capture(LibbpfObject* o) : previous(libbpf_set_print(collect_log)) {
+      libbpf_log = &o->log;
+    }
+    ~Capture() {
+      libbpf_log = nullptr;
+      libbpf_set_print(previous);
+    }
+    libbpf_print_fn_t previous;
+  };
   bpf_object* obj = nullptr;
   std::string log;
 };
@@ -70,7 +80,8 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-const char* kComparable[] = {"multi_prog", "btf_maps", "run_compute", "subprogs", "text_only"};
+const char* kComparable[] = {"multi_prog", "btf_maps",  "run_compute",
+                             "subprogs",   "text_only", "map_values"};
 
 class LibbpfOpen : public ::testing::TestWithParam<const char*> {};
 
@@ -121,7 +132,7 @@ TEST_P(LibbpfOpen, SameMapsAndPrograms) {
       EXPECT_EQ(prog.expected_attach_type,
                 static_cast<uint32_t>(bpf_program__expected_attach_type(p)));
     } else {
-      EXPECT_EQ(prog.type, prog.section.rfind("xdp/", 0) == 0 ? BPF_PROG_TYPE_XDP : 0u);
+      EXPECT_EQ(prog.type, prog.section.rfind("xdp/", 0) == 0 ? uint32_t{BPF_PROG_TYPE_XDP} : 0u);
     }
     const size_t n = bpf_program__insn_cnt(p);
     ASSERT_EQ(prog.entry_insn_count(), n);
@@ -218,10 +229,49 @@ TEST_P(LibbpfLoad, SameInstructionsAfterRelocation) {
       EXPECT_EQ(a.imm, b.imm) << "insn " << k;
     }
   }
+
+  // Initial slots (`.values`): the kernel's prog array / map-of-maps, as
+  // libbpf filled them, hold the programs and maps we name, and nothing else.
+  std::vector<bpf_map*> theirs_maps;
+  bpf_object__for_each_map(m, theirs.obj) theirs_maps.push_back(m);
+  for (size_t mi = 0; mi < ours.maps.size(); ++mi) {
+    const ebpf::MapSpec& spec = ours.maps[mi];
+    const bool prog_array = spec.type == BPF_MAP_TYPE_PROG_ARRAY;
+    if (!prog_array && spec.type != BPF_MAP_TYPE_ARRAY_OF_MAPS) continue;
+    for (uint32_t key = 0; key < spec.max_entries; ++key) {
+      uint32_t want_id = 0;
+      for (const MapSlotInit& init : ours.map_inits) {
+        if (init.map != mi || init.key != key) continue;
+        if (prog_array) {
+          bpf_program* tp = bpf_object__find_program_by_name(theirs.obj, init.program.c_str());
+          ASSERT_NE(tp, nullptr) << init.program;
+          bpf_prog_info info{};
+          uint32_t len = sizeof info;
+          ASSERT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(tp), &info, &len), 0);
+          want_id = info.id;
+        } else {
+          bpf_map_info info{};
+          uint32_t len = sizeof info;
+          ASSERT_EQ(
+              bpf_obj_get_info_by_fd(bpf_map__fd(theirs_maps.at(init.inner_map)), &info, &len), 0);
+          want_id = info.id;
+        }
+      }
+      uint32_t got_id = 0;
+      int lerr = bpf_map_lookup_elem(bpf_map__fd(theirs_maps[mi]), &key, &got_id);
+      if (want_id) {
+        EXPECT_EQ(lerr, 0) << spec.name << "[" << key << "]";
+        EXPECT_EQ(got_id, want_id) << spec.name << "[" << key << "]";
+      } else {
+        EXPECT_NE(lerr, 0) << spec.name << "[" << key << "] should be empty";
+      }
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Objects, LibbpfLoad,
-                         ::testing::Values("multi_prog", "btf_maps", "run_compute", "subprogs"));
+                         ::testing::Values("multi_prog", "btf_maps", "run_compute", "subprogs",
+                                           "map_values"));
 
 }  // namespace
 }  // namespace ebpfaas::loader

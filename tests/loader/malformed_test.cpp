@@ -221,7 +221,9 @@ TEST(Malformed, EveryByteFlipOfTheHeaderIsHandled) {
     copy[pos] ^= 0xa5;
     auto obj = open_object_bytes(copy, "flip.o");
     (obj ? opened : failed)++;
-    if (!obj) EXPECT_NE(obj.error().message().find("flip.o"), std::string::npos);
+    if (!obj) {
+      EXPECT_NE(obj.error().message().find("flip.o"), std::string::npos);
+    }
   };
   for (size_t pos = 0; pos < sizeof(Elf64_Ehdr); ++pos) flip(pos);
   for (size_t pos = shoff; pos < good.size(); ++pos) flip(pos);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "ebpf/decode.h"
 #include "ebpf/opcode.h"
@@ -318,6 +319,24 @@ TEST(Object, CallsIntoOtherSections) {
   decode_ok(*outer);
 }
 
+TEST(Object, MapInitialValues) {
+  ObjectFile obj = open_prog("map_values");
+  const int outer = obj.find_map("outer"), inner = obj.find_map("inner_a"),
+            stages = obj.find_map("stages");
+  ASSERT_GE(outer, 0);
+  ASSERT_GE(inner, 0);
+  ASSERT_GE(stages, 0);
+  EXPECT_EQ(obj.maps[outer].type, uint32_t{BPF_MAP_TYPE_ARRAY_OF_MAPS});
+  EXPECT_EQ(obj.maps[outer].value_size, 4u);
+  EXPECT_EQ(obj.maps[stages].value_size, 4u);
+  std::set<std::tuple<int, uint32_t, std::string, int>> got;
+  for (const MapSlotInit& i : obj.map_inits)
+    got.insert({static_cast<int>(i.map), i.key, i.program, i.inner_map});
+  const std::set<std::tuple<int, uint32_t, std::string, int>> want = {
+      {outer, 1, "", inner}, {stages, 0, "stage_two", -1}, {stages, 3, "stage_three", -1}};
+  EXPECT_EQ(got, want);
+}
+
 TEST(Object, LoneTextFunctionIsTheProgram) {
   ObjectFile obj = open_prog("text_only");
   ASSERT_EQ(obj.programs.size(), 1u);
@@ -335,7 +354,9 @@ TEST(Object, SourceLinesFromBtfExt) {
   for (size_t i = 0; i < a.lines.size(); ++i) {
     EXPECT_LT(a.lines[i].pc, a.insns.size());
     EXPECT_NE(a.lines[i].file.find("subprogs.c"), std::string::npos);
-    if (i) EXPECT_LE(a.lines[i - 1].pc, a.lines[i].pc);
+    if (i) {
+      EXPECT_LE(a.lines[i - 1].pc, a.lines[i].pc);
+    }
   }
   // The appended add_one keeps its own source line.
   const FunctionPlacement* add_one = nullptr;
