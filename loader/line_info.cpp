@@ -98,4 +98,27 @@ Expected<LineTable> read_line_info(std::span<const uint8_t> ext, const BtfData& 
   return table;
 }
 
+size_t count_core_relocations(std::span<const uint8_t> ext) {
+  // The optional part of the header: core_relo_off, core_relo_len.
+  constexpr size_t kCoreHeaderEnd = sizeof(ExtHeader) + 8;
+  if (ext.size() < kCoreHeaderEnd) return 0;
+  const uint32_t hdr_len = read_u32(ext, 4);
+  if (hdr_len < kCoreHeaderEnd) return 0;
+  const uint64_t start = uint64_t{hdr_len} + read_u32(ext, sizeof(ExtHeader));
+  const uint32_t len = read_u32(ext, sizeof(ExtHeader) + 4);
+  if (len < 4 || start > ext.size() || len > ext.size() - start) return 0;
+  std::span<const uint8_t> info = ext.subspan(start, len);
+  const uint32_t rec_size = read_u32(info, 0);
+  if (rec_size == 0) return 0;
+  size_t count = 0, pos = 4;
+  while (info.size() - pos >= 8) {
+    const uint32_t n = read_u32(info, pos + 4);
+    pos += 8;
+    if (uint64_t{n} * rec_size > info.size() - pos) break;
+    count += n;
+    pos += size_t{n} * rec_size;
+  }
+  return count;
+}
+
 }  // namespace ebpfaas::loader

@@ -30,4 +30,8 @@ using LineTable = std::map<std::string, std::vector<SectionLine>>;
 Expected<LineTable> read_line_info(std::span<const uint8_t> btf_ext, const BtfData& btf,
                                    const std::string& where);
 
+// Number of CO-RE relocation records in a .BTF.ext that read_line_info()
+// accepted; 0 when it has none.
+size_t count_core_relocations(std::span<const uint8_t> btf_ext);
+
 }  // namespace ebpfaas::loader

@@ -66,10 +66,18 @@ Expected<ObjectFile> open(std::span<const uint8_t> bytes, const std::string& nam
     if (s->type != SHT_PROGBITS || !s->has_data)
       return errorf("{}: .BTF.ext must be a PROGBITS section", s->where());
     auto l = read_line_info(s->data, *btf, s->where());
-    if (l)
+    if (l) {
       lines = std::move(*l);
-    else
+      // CO-RE relocations adapt field offsets to a kernel's BTF. There is no
+      // kernel here: instructions keep the compiled offsets, which are right
+      // for UAPI structures (xdp_md, ethhdr, iphdr, ...).
+      if (size_t core = count_core_relocations(s->data))
+        obj.warnings.push_back(fmt::format(
+            "{}: {} CO-RE relocations left as compiled (no kernel BTF to resolve them against)",
+            s->where(), core));
+    } else {
       obj.warnings.push_back(l.error().message() + " (ignored: no source line info)");
+    }
   }
 
   auto maps = read_maps(elf, btf ? &*btf : nullptr);

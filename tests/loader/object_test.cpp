@@ -373,6 +373,18 @@ TEST(Object, SourceLinesFromBtfExt) {
   EXPECT_TRUE(body);
 }
 
+TEST(Object, CoreRelocationsAreReportedAndLeftAsCompiled) {
+  ObjectFile obj = open_prog("core_relo");
+  ASSERT_EQ(obj.warnings.size(), 1u);
+  EXPECT_NE(obj.warnings[0].find("1 CO-RE relocations left as compiled"), std::string::npos)
+      << obj.warnings[0];
+  ASSERT_EQ(obj.programs.size(), 1u);
+  bool load_at_12 = false;
+  for (const ebpf::Instruction& in : decode_ok(obj.programs[0]).insns)
+    load_at_12 |= in.op == ebpf::Op::LdxW && in.off == 12;  // ingress_ifindex
+  EXPECT_TRUE(load_at_12);
+}
+
 TEST(Object, OpenFromMemoryNamesTheBuffer) {
   auto obj = open_object_bytes(read_prog("multi_prog"), "memory/copy.bpf.o");
   ASSERT_TRUE(obj.ok()) << obj.error().message();
