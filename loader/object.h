@@ -96,5 +96,7 @@ Expected<ObjectFile> open_object_bytes(std::span<const uint8_t> bytes, std::stri
 
 // Linux's name of a BPF_PROG_TYPE_* ("xdp", "sched_cls"), or "" when unknown.
 std::string_view program_type_name(uint32_t type);
+// Linux's name of a BPF_MAP_TYPE_* ("hash", "lpm_trie"), or "" when unknown.
+std::string_view map_type_name(uint32_t type);
 
 }  // namespace ebpfaas::loader

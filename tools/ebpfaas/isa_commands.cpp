@@ -75,6 +75,18 @@ void run_disasm(const std::string& input, const std::string& section, bool sourc
     return;
   }
   auto obj = unwrap(loader::open_object_bytes(bytes, input));
+  for (const std::string& w : obj.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  if (section.empty()) {
+    for (size_t i = 0; i < obj.maps.size(); ++i) {
+      const ebpf::MapSpec& m = obj.maps[i];
+      std::string type(loader::map_type_name(m.type));
+      std::printf("map %zu: %s, type %s, key %u, value %u, max_entries %u, flags %#x%s\n", i,
+                  m.name.c_str(), type.empty() ? std::to_string(m.type).c_str() : type.c_str(),
+                  m.key_size, m.value_size, m.max_entries, m.flags,
+                  m.pinning ? ", pinned by name" : "");
+    }
+    if (!obj.maps.empty()) std::fputs("\n", stdout);
+  }
   size_t shown = 0;
   for (const loader::ProgramSpec& prog : obj.programs) {
     if (!section.empty() && prog.section != section && prog.name != section) continue;
