@@ -83,9 +83,9 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 const char* kComparable[] = {"multi_prog", "btf_maps",  "run_compute",
                              "subprogs",   "text_only", "map_values"};
 
-class LibbpfOpen : public ::testing::TestWithParam<const char*> {};
+class LoaderVsLibbpfOpen : public ::testing::TestWithParam<const char*> {};
 
-TEST_P(LibbpfOpen, SameMapsAndPrograms) {
+TEST_P(LoaderVsLibbpfOpen, SameMapsAndPrograms) {
   ObjectFile ours = open_prog(GetParam());
   LibbpfObject theirs(GetParam());
   ASSERT_NE(theirs.obj, nullptr) << theirs.log;
@@ -158,9 +158,9 @@ TEST_P(LibbpfOpen, SameMapsAndPrograms) {
   EXPECT_EQ(i, ours.programs.size()) << "ebpfaas has more programs";
 }
 
-INSTANTIATE_TEST_SUITE_P(Objects, LibbpfOpen, ::testing::ValuesIn(kComparable));
+INSTANTIATE_TEST_SUITE_P(Objects, LoaderVsLibbpfOpen, ::testing::ValuesIn(kComparable));
 
-TEST(LibbpfOpen, ObjectsLibbpfRejects) {
+TEST(LoaderVsLibbpfOpen, ObjectsLibbpfRejects) {
   // Supported by ebpfaas, refused by libbpf 1.x when opening.
   for (const char* name : {"legacy_maps", "cross_section"}) {
     LibbpfObject theirs(name);
@@ -179,9 +179,9 @@ TEST(LibbpfOpen, ObjectsLibbpfRejects) {
   EXPECT_FALSE(open_object(prog_path("bad_no_max_entries")).ok());
 }
 
-class LibbpfLoad : public ::testing::TestWithParam<const char*> {};
+class LoaderVsLibbpfLoad : public ::testing::TestWithParam<const char*> {};
 
-TEST_P(LibbpfLoad, SameInstructionsAfterRelocation) {
+TEST_P(LoaderVsLibbpfLoad, SameInstructionsAfterRelocation) {
   ObjectFile ours = open_prog(GetParam());
   LibbpfObject theirs(GetParam());
   ASSERT_NE(theirs.obj, nullptr) << theirs.log;
@@ -269,7 +269,7 @@ TEST_P(LibbpfLoad, SameInstructionsAfterRelocation) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Objects, LibbpfLoad,
+INSTANTIATE_TEST_SUITE_P(Objects, LoaderVsLibbpfLoad,
                          ::testing::Values("multi_prog", "btf_maps", "run_compute", "subprogs",
                                            "map_values"));
 

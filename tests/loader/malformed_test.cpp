@@ -34,31 +34,31 @@ size_t find_insn(ElfEditor& elf, std::string_view section, uint8_t opcode, uint8
   return 0;
 }
 
-TEST(Malformed, NotElf) {
+TEST(LoaderMalformed, NotElf) {
   ElfEditor elf(std::vector<uint8_t>{'h', 'e', 'l', 'l', 'o'});
   expect_all(open_error(elf), {"bad.o", "offset 0x0", "not an ELF"});
 }
 
-TEST(Malformed, Not64Bit) {
+TEST(LoaderMalformed, Not64Bit) {
   ElfEditor elf(read_prog("multi_prog"));
   elf.bytes()[EI_CLASS] = ELFCLASS32;
   expect_all(open_error(elf), {"ELF header", "offset 0x4", "64-bit"});
 }
 
-TEST(Malformed, WrongMachine) {
+TEST(LoaderMalformed, WrongMachine) {
   ElfEditor elf(read_prog("multi_prog"));
   elf.header().e_machine = EM_X86_64;
   expect_all(open_error(elf), {"bad.o", "ELF header", "offset 0x12", "e_machine is 62", "EM_BPF"});
 }
 
-TEST(Malformed, TruncatedFile) {
+TEST(LoaderMalformed, TruncatedFile) {
   ElfEditor elf(read_prog("btf_maps"));
   elf.bytes().resize(elf.bytes().size() / 2);
   std::string msg = open_error(elf);
   expect_all(msg, {"bad.o", "section header table", "offset 0x"});
 }
 
-TEST(Malformed, TruncatedSection) {
+TEST(LoaderMalformed, TruncatedSection) {
   ElfEditor elf(read_prog("btf_maps"));
   Elf64_Shdr& xdp = elf.section("xdp");
   xdp.sh_size = elf.bytes().size();
@@ -66,13 +66,13 @@ TEST(Malformed, TruncatedSection) {
              {"section 'xdp'", "file offset 0x", "extends past the end", "truncated"});
 }
 
-TEST(Malformed, NoSymbolTable) {
+TEST(LoaderMalformed, NoSymbolTable) {
   ElfEditor elf(read_prog("multi_prog"));
   elf.section(".symtab").sh_type = SHT_PROGBITS;
   expect_all(open_error(elf), {"bad.o", "no symbol table"});
 }
 
-TEST(Malformed, RelocationOutsideSection) {
+TEST(LoaderMalformed, RelocationOutsideSection) {
   ElfEditor elf(read_prog("btf_maps"));
   auto rels = elf.relocations(".relxdp");
   ASSERT_FALSE(rels.empty());
@@ -81,7 +81,7 @@ TEST(Malformed, RelocationOutsideSection) {
              {"section '.relxdp'", "relocation #1", "entry offset 0x10", "outside section 'xdp'"});
 }
 
-TEST(Malformed, RelocationAgainstUnknownSymbol) {
+TEST(LoaderMalformed, RelocationAgainstUnknownSymbol) {
   ElfEditor elf(read_prog("btf_maps"));
   auto rels = elf.relocations(".relxdp");
   ASSERT_FALSE(rels.empty());
@@ -89,7 +89,7 @@ TEST(Malformed, RelocationAgainstUnknownSymbol) {
   expect_all(open_error(elf), {"section '.relxdp'", "relocation #0", "symbol #9999"});
 }
 
-TEST(Malformed, RelocationOfAnInstructionThatTakesNone) {
+TEST(LoaderMalformed, RelocationOfAnInstructionThatTakesNone) {
   ElfEditor elf(read_prog("btf_maps"));
   auto rels = elf.relocations(".relxdp");
   auto* insns = reinterpret_cast<ebpf::Insn*>(elf.data("xdp"));
@@ -97,7 +97,7 @@ TEST(Malformed, RelocationOfAnInstructionThatTakesNone) {
   expect_all(open_error(elf), {"section '.relxdp'", "relocation #0", "neither a call nor"});
 }
 
-TEST(Malformed, CallIntoTheMiddleOfNowhere) {
+TEST(LoaderMalformed, CallIntoTheMiddleOfNowhere) {
   ElfEditor elf(read_prog("subprogs"));
   auto* insns = reinterpret_cast<ebpf::Insn*>(elf.data("xdp"));
   size_t call = find_insn(elf, "xdp", ebpf::kClsJmp | ebpf::kJmpCall, ebpf::kCallLocal);
@@ -105,7 +105,7 @@ TEST(Malformed, CallIntoTheMiddleOfNowhere) {
   expect_all(open_error(elf), {"prog_a", "section 'xdp'", "offset 0x", "middle of nowhere"});
 }
 
-TEST(Malformed, CallIntoTheMiddleOfAFunction) {
+TEST(LoaderMalformed, CallIntoTheMiddleOfAFunction) {
   ElfEditor elf(read_prog("subprogs"));
   auto* insns = reinterpret_cast<ebpf::Insn*>(elf.data("xdp"));
   size_t call = find_insn(elf, "xdp", ebpf::kClsJmp | ebpf::kJmpCall, ebpf::kCallLocal);
@@ -113,7 +113,7 @@ TEST(Malformed, CallIntoTheMiddleOfAFunction) {
   expect_all(open_error(elf), {"section 'xdp'", "section '.text'", "not at its start"});
 }
 
-TEST(Malformed, GlobalDataOffsetOutsideTheSection) {
+TEST(LoaderMalformed, GlobalDataOffsetOutsideTheSection) {
   ElfEditor elf(read_prog("run_compute"));
   auto* insns = reinterpret_cast<ebpf::Insn*>(elf.data("xdp"));
   size_t lddw = find_insn(elf, "xdp", ebpf::kClsLd | ebpf::kSizeDW);
@@ -121,7 +121,7 @@ TEST(Malformed, GlobalDataOffsetOutsideTheSection) {
   expect_all(open_error(elf), {"section '.relxdp'", "outside its"});
 }
 
-TEST(Malformed, ExternSymbol) {
+TEST(LoaderMalformed, ExternSymbol) {
   ElfEditor elf(read_prog("run_compute"));
   Elf64_Sym* table = elf.symbol("table");
   ASSERT_NE(table, nullptr);
@@ -130,7 +130,7 @@ TEST(Malformed, ExternSymbol) {
   expect_all(open_error(elf), {"'table' is an extern", "not supported"});
 }
 
-TEST(Malformed, FunctionCrossesSectionEnd) {
+TEST(LoaderMalformed, FunctionCrossesSectionEnd) {
   ElfEditor elf(read_prog("multi_prog"));
   Elf64_Sym* f = elf.symbol("xdp_forward");
   ASSERT_NE(f, nullptr);
@@ -139,14 +139,14 @@ TEST(Malformed, FunctionCrossesSectionEnd) {
              {"section 'xdp/forward'", "function 'xdp_forward'", "offset 0x0", "crosses the end"});
 }
 
-TEST(Malformed, MapWithoutMaxEntries) {
+TEST(LoaderMalformed, MapWithoutMaxEntries) {
   auto obj = open_object(testing::prog_path("bad_no_max_entries"));
   ASSERT_FALSE(obj.ok());
   expect_all(obj.error().message(), {"bad_no_max_entries.o", "section '.maps'", "offset 0x0",
                                      "map 'no_size'", "max_entries"});
 }
 
-TEST(Malformed, StaticProgram) {
+TEST(LoaderMalformed, StaticProgram) {
   auto obj = open_object(testing::prog_path("bad_static_prog"));
   ASSERT_FALSE(obj.ok());
   expect_all(obj.error().message(), {"section 'xdp'", "hidden_entry", "offset 0x0", "static"});
@@ -159,7 +159,7 @@ struct BtfHeader {
   uint32_t hdr_len, type_off, type_len, str_off, str_len;
 };
 
-TEST(Malformed, UnknownBtfKind) {
+TEST(LoaderMalformed, UnknownBtfKind) {
   ElfEditor elf(read_prog("btf_maps"));
   uint8_t* btf = elf.data(".BTF");
   BtfHeader h;
@@ -174,13 +174,13 @@ TEST(Malformed, UnknownBtfKind) {
              {"section '.BTF'", "file offset 0x", "invalid BTF", "Unsupported BTF_KIND:31"});
 }
 
-TEST(Malformed, BtfMapsWithoutBtf) {
+TEST(LoaderMalformed, BtfMapsWithoutBtf) {
   ElfEditor elf(read_prog("btf_maps"));
   elf.section(".BTF").sh_type = SHT_NOBITS;  // no bytes any more
   expect_all(open_error(elf), {"section '.BTF'", "PROGBITS"});
 }
 
-TEST(Malformed, MapTypeMissing) {
+TEST(LoaderMalformed, MapTypeMissing) {
   ElfEditor elf(read_prog("btf_maps"));
   // Rename the first map's "type" member: the BTF string "type" -> "tzpe".
   uint8_t* btf = elf.data(".BTF");
@@ -198,7 +198,7 @@ TEST(Malformed, MapTypeMissing) {
   expect_all(open_error(elf), {"section '.maps'", "unknown field 'tzpe'"});
 }
 
-TEST(Malformed, CorruptBtfExtOnlyCostsLineInfo) {
+TEST(LoaderMalformed, CorruptBtfExtOnlyCostsLineInfo) {
   ElfEditor elf(read_prog("subprogs"));
   elf.data(".BTF.ext")[0] ^= 0xff;  // magic
   auto obj = open_object_bytes(elf.bytes(), "bad.o");
@@ -209,7 +209,7 @@ TEST(Malformed, CorruptBtfExtOnlyCostsLineInfo) {
   EXPECT_EQ(obj->programs.size(), 2u);
 }
 
-TEST(Malformed, EveryByteFlipOfTheHeaderIsHandled) {
+TEST(LoaderMalformed, EveryByteFlipOfTheHeaderIsHandled) {
   // Not a proof, a cheap sweep: flipping any byte of the ELF header and of the
   // section header table must give a value or an error, never a crash.
   const std::vector<uint8_t> good = read_prog("subprogs");

@@ -34,7 +34,7 @@ uint32_t symbol_insns(ElfEditor& elf, std::string_view name) {
   return s ? static_cast<uint32_t>(s->st_size / 8) : 0;
 }
 
-TEST(Object, ProgramsBySection) {
+TEST(LoaderObject, ProgramsBySection) {
   ObjectFile obj = open_prog("multi_prog");
   ElfEditor elf(read_prog("multi_prog"));
   EXPECT_EQ(obj.name, "multi_prog");
@@ -84,7 +84,7 @@ TEST(Object, ProgramsBySection) {
   EXPECT_EQ(obj.find_program("nothing"), nullptr);
 }
 
-TEST(Object, BtfMaps) {
+TEST(LoaderObject, BtfMaps) {
   ObjectFile obj = open_prog("btf_maps");
   struct Want {
     const char* name;
@@ -153,7 +153,7 @@ TEST(Object, BtfMaps) {
   EXPECT_EQ(calls, want_calls);
 }
 
-TEST(Object, LegacyMapsBeforeBtfMaps) {
+TEST(LoaderObject, LegacyMapsBeforeBtfMaps) {
   ObjectFile obj = open_prog("legacy_maps");
   ASSERT_EQ(obj.maps.size(), 3u);
   EXPECT_EQ(obj.maps[0].name, "legacy_hash");
@@ -175,7 +175,7 @@ TEST(Object, LegacyMapsBeforeBtfMaps) {
   EXPECT_EQ(referenced, (std::set<std::string>{"legacy_hash", "legacy_array", "modern"}));
 }
 
-TEST(Object, GlobalDataMaps) {
+TEST(LoaderObject, GlobalDataMaps) {
   ObjectFile obj = open_prog("run_compute");
   ElfEditor elf(read_prog("run_compute"));
   // Section order, as libbpf: .data, .rodata, .data.custom, .bss.
@@ -239,7 +239,7 @@ std::map<std::string, uint32_t> placements(const ProgramSpec& p) {
   return out;
 }
 
-TEST(Object, SubprogramsAppendedOnceDepthFirst) {
+TEST(LoaderObject, SubprogramsAppendedOnceDepthFirst) {
   ObjectFile obj = open_prog("subprogs");
   ElfEditor elf(read_prog("subprogs"));
   ASSERT_EQ(obj.programs.size(), 2u);  // .text functions are not programs
@@ -308,7 +308,7 @@ TEST(Object, SubprogramsAppendedOnceDepthFirst) {
   EXPECT_EQ(obj.maps[obj.find_map(".rodata")].flags, uint32_t{BPF_F_RDONLY_PROG});
 }
 
-TEST(Object, CallsIntoOtherSections) {
+TEST(LoaderObject, CallsIntoOtherSections) {
   ObjectFile obj = open_prog("cross_section");
   ASSERT_EQ(obj.programs.size(), 3u);
   const ProgramSpec* outer = obj.find_program("outer");
@@ -319,7 +319,7 @@ TEST(Object, CallsIntoOtherSections) {
   decode_ok(*outer);
 }
 
-TEST(Object, MapInitialValues) {
+TEST(LoaderObject, MapInitialValues) {
   ObjectFile obj = open_prog("map_values");
   const int outer = obj.find_map("outer"), inner = obj.find_map("inner_a"),
             stages = obj.find_map("stages");
@@ -337,7 +337,7 @@ TEST(Object, MapInitialValues) {
   EXPECT_EQ(got, want);
 }
 
-TEST(Object, LoneTextFunctionIsTheProgram) {
+TEST(LoaderObject, LoneTextFunctionIsTheProgram) {
   ObjectFile obj = open_prog("text_only");
   ASSERT_EQ(obj.programs.size(), 1u);
   EXPECT_EQ(obj.programs[0].name, "only_function");
@@ -345,7 +345,7 @@ TEST(Object, LoneTextFunctionIsTheProgram) {
   EXPECT_EQ(obj.programs[0].type, 0u);  // libbpf knows no type for ".text" either
 }
 
-TEST(Object, SourceLinesFromBtfExt) {
+TEST(LoaderObject, SourceLinesFromBtfExt) {
   ObjectFile obj = open_prog("subprogs");
   EXPECT_TRUE(obj.warnings.empty());
   const ProgramSpec& a = obj.programs.at(0);
@@ -373,7 +373,7 @@ TEST(Object, SourceLinesFromBtfExt) {
   EXPECT_TRUE(body);
 }
 
-TEST(Object, CoreRelocationsAreReportedAndLeftAsCompiled) {
+TEST(LoaderObject, CoreRelocationsAreReportedAndLeftAsCompiled) {
   ObjectFile obj = open_prog("core_relo");
   ASSERT_EQ(obj.warnings.size(), 1u);
   EXPECT_NE(obj.warnings[0].find("1 CO-RE relocations left as compiled"), std::string::npos)
@@ -385,14 +385,14 @@ TEST(Object, CoreRelocationsAreReportedAndLeftAsCompiled) {
   EXPECT_TRUE(load_at_12);
 }
 
-TEST(Object, OpenFromMemoryNamesTheBuffer) {
+TEST(LoaderObject, OpenFromMemoryNamesTheBuffer) {
   auto obj = open_object_bytes(read_prog("multi_prog"), "memory/copy.bpf.o");
   ASSERT_TRUE(obj.ok()) << obj.error().message();
   EXPECT_EQ(obj->name, "copy");
   EXPECT_EQ(obj->programs.size(), 7u);
 }
 
-TEST(Object, MissingFileIsAnError) {
+TEST(LoaderObject, MissingFileIsAnError) {
   auto obj = open_object("/nonexistent/x.o");
   ASSERT_FALSE(obj.ok());
   EXPECT_NE(obj.error().message().find("/nonexistent/x.o"), std::string::npos);

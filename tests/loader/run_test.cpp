@@ -52,7 +52,7 @@ Expected<uint64_t> run(const ObjectFile& obj, const ProgramSpec& prog, GlobalDat
   return r0;
 }
 
-TEST(Run, GlobalDataAndSubprogramsMatchNativeCode) {
+TEST(LoaderRun, GlobalDataAndSubprogramsMatchNativeCode) {
   ObjectFile obj = open_prog("run_compute");
   const ProgramSpec* prog = obj.find_program("compute");
   ASSERT_NE(prog, nullptr);
@@ -79,7 +79,7 @@ TEST(Run, GlobalDataAndSubprogramsMatchNativeCode) {
   EXPECT_EQ(got_calls, native::calls);
 }
 
-TEST(Run, CallsAcrossSections) {
+TEST(LoaderRun, CallsAcrossSections) {
   ObjectFile obj = open_prog("cross_section");
   GlobalData data(obj);
   for (auto [name, want] : {std::pair{"add_two", 42}, {"caller", 43}, {"outer", 86}}) {
