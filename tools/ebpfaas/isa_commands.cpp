@@ -5,7 +5,9 @@
 #include "ebpf/assembler.h"
 #include "ebpf/decode.h"
 #include "ebpf/disassembler.h"
+#include "ebpf/opcode.h"
 #include "helpers/conformance.h"
+#include "loader/object.h"
 #include "support/file.h"
 #include "support/hex.h"
 #include "tools/ebpfaas/commands.h"
@@ -32,14 +34,80 @@ void run_asm(const std::string& input, const std::string& output) {
   unwrap(write_file_atomic(output, bytes));
 }
 
-void run_disasm(const std::string& input) {
+bool is_elf(const std::vector<uint8_t>& bytes) {
+  return bytes.size() >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' &&
+         bytes[3] == 'F';
+}
+
+// Map references by name, calls by the function they reach.
+std::string annotate(const loader::ObjectFile& obj, const loader::ProgramSpec& prog, uint32_t pc,
+                     const ebpf::Instruction& in, bool source) {
+  std::string note;
+  auto map_name = [&](int32_t idx) {
+    return idx >= 0 && static_cast<size_t>(idx) < obj.maps.size() ? obj.maps[idx].name
+                                                                  : std::string("?");
+  };
+  if (in.op == ebpf::Op::Lddw && in.src == ebpf::kPseudoMapIdx)
+    note = "map " + map_name(in.imm);
+  else if (in.op == ebpf::Op::Lddw && in.src == ebpf::kPseudoMapIdxValue)
+    note = fmt::format("{}+{}", map_name(in.imm), static_cast<uint32_t>(in.imm64 >> 32));
+  else if (in.op == ebpf::Op::CallLocal || (in.op == ebpf::Op::Lddw && in.src == ebpf::kPseudoFunc))
+    if (const auto* f = prog.function_at(static_cast<uint32_t>(in.target));
+        f && static_cast<int32_t>(f->pc) == in.target)
+      note = f->name;
+  if (source) {
+    const loader::SourceLine* line = prog.line_at(pc);
+    if (line && line->pc == pc) {
+      std::string where = fmt::format("{}:{}", line->file, line->line);
+      note = note.empty() ? where : note + " " + where;
+    }
+  }
+  return note;
+}
+
+void run_disasm(const std::string& input, const std::string& section, bool source) {
   auto bytes = unwrap(read_file(input));
-  if (bytes.size() >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' &&
-      bytes[3] == 'F')
-    throw CommandError(input + ": ELF objects are read by the object loader, not available yet");
-  auto insns = ebpf::insns_from_bytes(bytes);
-  if (!insns) throw CommandError(input + ": " + insns.error().message());
-  std::fputs(ebpf::disassemble(*insns).c_str(), stdout);
+  if (!is_elf(bytes)) {
+    if (!section.empty()) throw CommandError("--section applies to ELF objects only");
+    auto insns = ebpf::insns_from_bytes(bytes);
+    if (!insns) throw CommandError(input + ": " + insns.error().message());
+    std::fputs(ebpf::disassemble(*insns).c_str(), stdout);
+    return;
+  }
+  auto obj = unwrap(loader::open_object_bytes(bytes, input));
+  for (const std::string& w : obj.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  if (section.empty()) {
+    for (size_t i = 0; i < obj.maps.size(); ++i) {
+      const ebpf::MapSpec& m = obj.maps[i];
+      std::string type(loader::map_type_name(m.type));
+      std::printf("map %zu: %s, type %s, key %u, value %u, max_entries %u, flags %#x%s\n", i,
+                  m.name.c_str(), type.empty() ? std::to_string(m.type).c_str() : type.c_str(),
+                  m.key_size, m.value_size, m.max_entries, m.flags,
+                  m.pinning ? ", pinned by name" : "");
+    }
+    if (!obj.maps.empty()) std::fputs("\n", stdout);
+  }
+  size_t shown = 0;
+  for (const loader::ProgramSpec& prog : obj.programs) {
+    if (!section.empty() && prog.section != section && prog.name != section) continue;
+    if (shown++) std::fputs("\n", stdout);
+    std::string type(loader::program_type_name(prog.type));
+    std::printf("program %s: section %s, type %s, %zu instructions (entry function %u)\n",
+                prog.name.c_str(), prog.section.c_str(), type.empty() ? "unknown" : type.c_str(),
+                prog.insns.size(), prog.entry_insn_count());
+    for (size_t i = 1; i < prog.functions.size(); ++i)
+      std::printf("  function %s (section %s) at %u, %u instructions\n",
+                  prog.functions[i].name.c_str(), prog.functions[i].section.c_str(),
+                  prog.functions[i].pc, prog.functions[i].insn_count);
+    ebpf::DisassembleOptions options;
+    options.show_pc = true;
+    options.annotate = [&](uint32_t pc, const ebpf::Instruction& in) {
+      return annotate(obj, prog, pc, in, source);
+    };
+    std::fputs(ebpf::disassemble(prog.insns, options).c_str(), stdout);
+  }
+  if (!section.empty() && shown == 0)
+    throw CommandError(input + ": no program named or in section '" + section + "'");
 }
 
 void run_exec(const std::string& mem_hex, bool jit, bool checked) {
@@ -81,10 +149,14 @@ void add_isa_commands(CLI::App& app) {
   as->add_option("-o,--output", asm_out, "FILE.bin")->required();
   as->callback([] { run_asm(asm_in, asm_out); });
 
-  auto* dis = app.add_subcommand("disasm", "Disassemble raw eBPF (FILE.bin)");
-  static std::string dis_in;
-  dis->add_option("input", dis_in, "FILE.bin")->required();
-  dis->callback([] { run_disasm(dis_in); });
+  auto* dis = app.add_subcommand(
+      "disasm", "Disassemble raw eBPF (FILE.bin) or the programs of a BPF object (FILE.o)");
+  static std::string dis_in, dis_section;
+  static bool dis_source = false;
+  dis->add_option("input", dis_in, "FILE.bin or FILE.o")->required();
+  dis->add_option("--section", dis_section, "only the programs in this section (or of this name)");
+  dis->add_flag("--source", dis_source, "annotate instructions with their source lines");
+  dis->callback([] { run_disasm(dis_in, dis_section, dis_source); });
 
   auto* ex = app.add_subcommand(
       "exec",
