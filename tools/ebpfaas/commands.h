@@ -10,10 +10,18 @@ namespace ebpfaas::cli {
 void add_isa_commands(CLI::App& app);
 // demo: today's main job (`make run`)
 void add_demo_command(CLI::App& app);
+// verify: the verifier's verdict on a program
+void add_verify_command(CLI::App& app);
 
 // Thrown by command callbacks to exit with a message and status 1.
 struct CommandError : std::runtime_error {
   using std::runtime_error::runtime_error;
+};
+
+// Thrown by command callbacks that printed their own verdict and only need a
+// non-zero exit status (e.g. `verify` of a rejected program).
+struct RejectedExit {
+  int status;
 };
 
 }  // namespace ebpfaas::cli
