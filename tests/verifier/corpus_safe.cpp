@@ -275,7 +275,7 @@ std::vector<CorpusProgram> build() {
   v.push_back(A("mul_div_mod_index",
                 cat({kPkt,
                      "mov %r4, %r2\nadd %r4, 14\njgt %r4, %r3, out\nldxb %r5, [%r2+0]\n"
-                     "mul %r5, 3\ndiv %r5, 4\nmod %r5, 8\nmov %r6, %r2\nadd %r6, %r5\n"
+                     "mul %r5, 3\ndiv %r5, 4\nmod %r5, 8\nand %r5, 7\nmov %r6, %r2\nadd %r6, %r5\n"
                      "mov %r7, %r6\nadd %r7, 1\njgt %r7, %r3, out\nldxb %r0, [%r6+0]\n",
                      kOut})));
   v.push_back(A("trace_printk_from_stack",
