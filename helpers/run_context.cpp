@@ -12,4 +12,11 @@ bool RunContext::access_ok(uint64_t addr, uint64_t len, bool write) const {
   return false;
 }
 
+bool RunContext::map_ok(uint64_t handle) const {
+  if (!checked) return true;
+  for (uint64_t m : linked_maps)
+    if (m == handle) return true;
+  return false;
+}
+
 }  // namespace ebpfaas::helpers

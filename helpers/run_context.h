@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "helpers/xdp_buff.h"
@@ -52,10 +53,12 @@ class RunContext {
   // Why a helper asked the interpreter to stop the normal flow.
   enum class Stop : uint8_t { kNone, kUnwind, kTailCall, kFault };
 
+  // Between invocations: forget the previous one's outcome.
   void reset() {
     stop = Stop::kNone;
     tail_calls = 0;
     steps = 0;
+    redirect = Redirect{};
     dynamic_regions.clear();
   }
 
@@ -74,6 +77,18 @@ class RunContext {
   void add_region(Region r) {
     if (checked) dynamic_regions.push_back(r);
   }
+  // Checked mode: is `handle` one of the maps the program was linked with?
+  bool map_ok(uint64_t handle) const;
+
+  // Where XDP_REDIRECT sends the packet (Linux's bpf_redirect_info): an
+  // ifindex from bpf_redirect, or a map entry from bpf_redirect_map; with
+  // BPF_F_BROADCAST every entry of `map`.
+  struct Redirect {
+    uint32_t ifindex = 0;
+    const void* map = nullptr;  // the maps::Map for map-based redirects
+    uint64_t key = 0;
+    uint64_t flags = 0;
+  };
 
   Stop stop = Stop::kNone;
   const void* tail_call_target = nullptr;  // the VM's program, set with Stop::kTailCall
@@ -87,8 +102,20 @@ class RunContext {
   std::vector<Region> static_regions;   // global data and other link-time memory
   std::vector<Region> dynamic_regions;  // memory returned by helpers in this run
 
+  std::vector<uint64_t> linked_maps;  // checked mode: map handles the program may pass
+
   XdpBuff* xdp = nullptr;  // the context when running an XDP program
-  void* env = nullptr;     // state of the embedding (maps, ports, clocks) for its helpers
+  Redirect redirect;       // set by the redirect helpers
+
+  // The engine: which CPU it is (per-CPU maps, get_smp_processor_id), its
+  // random state, the clock (real, or fixed for deterministic replays where
+  // every time helper returns clock_ns), and where bpf_trace_printk writes.
+  uint32_t cpu = 0;
+  uint64_t prandom_state = 0x9e3779b97f4a7c15ull;
+  bool fixed_clock = false;
+  uint64_t clock_ns = 0;
+  void (*trace)(void* user, std::string_view line) = nullptr;
+  void* trace_user = nullptr;
 };
 
 }  // namespace ebpfaas::helpers

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "ebpf/opcode.h"
+#include "vm/fusion.h"
 #include "vm/xdp_context.h"
 
 namespace ebpfaas::vm {
@@ -44,7 +45,22 @@ uint64_t execute(const Program* prog, uint64_t r1, uint64_t r2, RunContext* rcp,
 #define X_(n) &&op_##n,
       EBPFAAS_FOR_EACH_OP
 #undef X_
+  // Superinstructions, in the order of vm/fusion.cpp.
+#define FJ_(alu, j) &&fx_##alu##_##j##Imm, &&fx_##alu##_##j##Reg,
+#define FJ_ROW_(j) FJ_(Add64Imm, j) FJ_(Mov64Imm, j) FJ_(And64Imm, j) FJ_(Rsh64Imm, j)
+              EBPFAAS_FUSED_JUMPS(FJ_ROW_)
+#define FL_(ld, j) &&fx_##ld##_##j,
+#define FL_ROW_(j) FL_(LdxB, j) FL_(LdxH, j) FL_(LdxW, j) FL_(LdxDW, j)
+                  EBPFAAS_FUSED_JUMPS(FL_ROW_)
+#define FA_(ld, alu) &&fx_##ld##_##alu,
+#define FA_ROW_(alu) FA_(LdxB, alu) FA_(LdxH, alu) FA_(LdxW, alu) FA_(LdxDW, alu)
+                      EBPFAAS_FUSED_LOAD_ALUS(FA_ROW_) &&
+          fx_LdxH_Be16,
+      &&fx_LdxW_Be32,
+      &&fx_LdxDW_Be64,
+      &&fx_Mov64Reg_Add64Imm,
   };
+  static_assert(std::size(kHandlers) == ebpf::kNumOps + kNumFused);
   if (handlers_out) {
     *handlers_out = kHandlers;
     return 0;
@@ -357,15 +373,22 @@ op_Ja32:
   s += s->imm + 1;
   DISPATCH();
 
-#define COND_JUMP(name, OP, T64, T32, CAST64, CAST32)                                    \
-  op_##name##64Imm : s += (CAST64(D) OP static_cast<T64>(I64(s->imm))) ? s->off + 1 : 1; \
-  DISPATCH();                                                                            \
-  op_##name##64Reg : s += (CAST64(D) OP CAST64(S)) ? s->off + 1 : 1;                     \
-  DISPATCH();                                                                            \
-  op_##name##32Imm : s += (CAST32(D) OP static_cast<T32>(s->imm)) ? s->off + 1 : 1;      \
-  DISPATCH();                                                                            \
-  op_##name##32Reg : s += (CAST32(D) OP CAST32(S)) ? s->off + 1 : 1;                     \
-  DISPATCH();
+// Taken and not-taken paths dispatch from separate sites: a branch (not a
+// conditional move) keeps the next instruction's fetch off the data's critical
+// path, and each site gets its own indirect-branch history.
+#define JUMP_IF(cond)  \
+  do {                 \
+    if (cond) {        \
+      s += s->off + 1; \
+      DISPATCH();      \
+    }                  \
+    NEXT;              \
+  } while (0)
+#define COND_JUMP(name, OP, T64, T32, CAST64, CAST32)                     \
+  op_##name##64Imm : JUMP_IF(CAST64(D) OP static_cast<T64>(I64(s->imm))); \
+  op_##name##64Reg : JUMP_IF(CAST64(D) OP CAST64(S));                     \
+  op_##name##32Imm : JUMP_IF(CAST32(D) OP static_cast<T32>(s->imm));      \
+  op_##name##32Reg : JUMP_IF(CAST32(D) OP CAST32(S));
 #define UC64(x) static_cast<uint64_t>(x)
 #define SC64(x) static_cast<int64_t>(x)
 #define UC32(x) static_cast<uint32_t>(x)
@@ -382,16 +405,90 @@ op_Ja32:
   COND_JUMP(Jsle, <=, int64_t, int32_t, SC64, SC32)
 #undef COND_JUMP
 op_Jset64Imm:
-  s += (D & IMM64) ? s->off + 1 : 1;
-  DISPATCH();
+  JUMP_IF(D & IMM64);
 op_Jset64Reg:
-  s += (D & S) ? s->off + 1 : 1;
-  DISPATCH();
+  JUMP_IF(D & S);
 op_Jset32Imm:
-  s += (U32(D) & IMM32) ? s->off + 1 : 1;
-  DISPATCH();
+  JUMP_IF(U32(D) & IMM32);
 op_Jset32Reg:
-  s += (U32(D) & U32(S)) ? s->off + 1 : 1;
+  JUMP_IF(U32(D) & U32(S));
+
+  // ---- superinstructions (fast mode only; see vm/fusion.h) ----------------------
+  // s[0] is the first instruction, s[1] the second; v is the value passed on.
+#define ALU_Add64Imm(d, imm) ((d) + static_cast<uint64_t>(I64(imm)))
+#define ALU_Mov64Imm(d, imm) static_cast<uint64_t>(I64(imm))
+#define ALU_And64Imm(d, imm) ((d) & static_cast<uint64_t>(I64(imm)))
+#define ALU_Rsh64Imm(d, imm) ((d) >> ((imm)&63))
+#define CMP_Jeq(a, b) ((a) == (b))
+#define CMP_Jne(a, b) ((a) != (b))
+#define CMP_Jgt(a, b) ((a) > (b))
+#define CMP_Jge(a, b) ((a) >= (b))
+#define CMP_Jlt(a, b) ((a) < (b))
+#define CMP_Jle(a, b) ((a) <= (b))
+#define CMP_Jsgt(a, b) (I64(a) > I64(b))
+#define CMP_Jsge(a, b) (I64(a) >= I64(b))
+#define CMP_Jslt(a, b) (I64(a) < I64(b))
+#define CMP_Jsle(a, b) (I64(a) <= I64(b))
+#define CMP_Jset(a, b) (((a) & (b)) != 0)
+#define FJ_BODY_(alu, j)                                     \
+  fx_##alu##_##j##Imm : {                                    \
+    const uint64_t v = ALU_##alu(reg[s->dst], s->imm);       \
+    reg[s->dst] = v;                                         \
+    ++s;                                                     \
+    JUMP_IF(CMP_##j(v, static_cast<uint64_t>(I64(s->imm)))); \
+  }                                                          \
+  fx_##alu##_##j##Reg : {                                    \
+    const uint64_t v = ALU_##alu(reg[s->dst], s->imm);       \
+    reg[s->dst] = v;                                         \
+    ++s;                                                     \
+    JUMP_IF(CMP_##j(v, S));                                  \
+  }
+#define FJ_BODY_ROW_(j) \
+  FJ_BODY_(Add64Imm, j) FJ_BODY_(Mov64Imm, j) FJ_BODY_(And64Imm, j) FJ_BODY_(Rsh64Imm, j)
+  EBPFAAS_FUSED_JUMPS(FJ_BODY_ROW_)
+#define LD_LdxB(a) load<uint8_t>(a)
+#define LD_LdxH(a) load<uint16_t>(a)
+#define LD_LdxW(a) load<uint32_t>(a)
+#define LD_LdxDW(a) load<uint64_t>(a)
+#define FL_BODY_(ld, j)                                                 \
+  fx_##ld##_##j : {                                                     \
+    const uint64_t v = LD_##ld(S + static_cast<uint64_t>(I64(s->off))); \
+    reg[s->dst] = v;                                                    \
+    ++s;                                                                \
+    JUMP_IF(CMP_##j(v, static_cast<uint64_t>(I64(s->imm))));            \
+  }
+#define FL_BODY_ROW_(j) FL_BODY_(LdxB, j) FL_BODY_(LdxH, j) FL_BODY_(LdxW, j) FL_BODY_(LdxDW, j)
+  EBPFAAS_FUSED_JUMPS(FL_BODY_ROW_)
+#define OP_Add64Reg +
+#define OP_Xor64Reg ^
+#define OP_Or64Reg |
+#define OP_And64Reg &
+#define FA_BODY_(ld, alu)                                               \
+  fx_##ld##_##alu : {                                                   \
+    const uint64_t v = LD_##ld(S + static_cast<uint64_t>(I64(s->off))); \
+    reg[s->dst] = v;                                                    \
+    ++s;                                                                \
+    D = D OP_##alu v;                                                   \
+    NEXT;                                                               \
+  }
+#define FA_BODY_ROW_(alu) \
+  FA_BODY_(LdxB, alu) FA_BODY_(LdxH, alu) FA_BODY_(LdxW, alu) FA_BODY_(LdxDW, alu)
+  EBPFAAS_FUSED_LOAD_ALUS(FA_BODY_ROW_)
+fx_LdxH_Be16:
+  D = __builtin_bswap16(load<uint16_t>(S + static_cast<uint64_t>(I64(s->off))));
+  s += 2;
+  DISPATCH();
+fx_LdxW_Be32:
+  D = __builtin_bswap32(load<uint32_t>(S + static_cast<uint64_t>(I64(s->off))));
+  s += 2;
+  DISPATCH();
+fx_LdxDW_Be64:
+  D = __builtin_bswap64(load<uint64_t>(S + static_cast<uint64_t>(I64(s->off))));
+  s += 2;
+  DISPATCH();
+fx_Mov64Reg_Add64Imm:
+  D = S + static_cast<uint64_t>(I64(s[1].imm));
+  s += 2;
   DISPATCH();
 
   // ---- calls -----------------------------------------------------------------

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ebpf/opcode.h"
+#include "vm/fusion.h"
 #include "vm/xdp_context.h"
 
 namespace ebpfaas::vm {
@@ -91,6 +92,13 @@ Expected<std::shared_ptr<const Program>> Program::create(ebpf::DecodedProgram de
         in.off = static_cast<int16_t>(field->buff_offset);
       }
       slot = Slot{handlers[static_cast<int>(in.op)], in.dst, in.src, in.off, in.imm};
+    }
+    if (!checked && options.fuse) {
+      for (uint32_t pc = 0; pc + 1 < n; ++pc) {
+        if (ctx_load[pc] || ctx_load[pc + 1]) continue;  // rewritten loads stay on their own
+        int fused = fused_handler(decoded.insns[pc], decoded.insns[pc + 1]);
+        if (fused >= 0) slots[pc].handler = handlers[fused];
+      }
     }
   }
   prog->decoded_ = std::move(decoded);

@@ -30,6 +30,9 @@ struct LinkOptions {
   // Unverified programs leave this empty and run in checked mode, which
   // translates context loads at run time.
   std::vector<uint32_t> ctx_load_pcs;
+  // Fast mode runs adjacent producer/consumer pairs as superinstructions
+  // (vm/fusion.h); off only to measure or test the difference.
+  bool fuse = true;
 };
 
 // One instruction of the threaded form: the handler's address and the operands.
