@@ -612,9 +612,8 @@ Env::Status Env::check_atomic(const Instruction& in) {
     if (auto e = check_mem_access(in.dst, in.off, size, AccessType::kRead, load_reg, nullptr, true,
                                   false))
       return e;
-  RegState unknown;
-  mark_unknown(unknown);
-  return check_mem_access(in.dst, in.off, size, AccessType::kWrite, -1, &unknown, true, false);
+  // The write stores an unknown value (Linux: value_regno -1, plain data).
+  return check_mem_access(in.dst, in.off, size, AccessType::kWrite, -1, nullptr, true, false);
 }
 
 Env::Status Env::check_lddw(const Instruction& in) {

@@ -79,7 +79,8 @@ class Random {
       default: {  // 32-bit range
         uint32_t a = static_cast<uint32_t>(interesting()), b = static_cast<uint32_t>(interesting());
         if (a > b) std::swap(a, b);
-        const uint32_t lo = a + (b - a ? static_cast<uint32_t>(rng_() % (static_cast<uint64_t>(b) - a + 1)) : 0);
+        const uint32_t lo =
+            a + (b - a ? static_cast<uint32_t>(rng_() % (static_cast<uint64_t>(b) - a + 1)) : 0);
         witness = (rng_() & ~0xffffffffull) | lo;
         r.u32_min = a;
         r.u32_max = b;
@@ -181,9 +182,9 @@ TEST(Bounds, SyncKeepsEveryMember) {
 
 TEST(Bounds, AluResultsContainConcreteResults) {
   Random rnd(2);
-  const AluOp ops[] = {AluOp::kAdd, AluOp::kSub, AluOp::kMul, AluOp::kDiv, AluOp::kMod,
-                       AluOp::kOr,  AluOp::kAnd, AluOp::kXor, AluOp::kLsh, AluOp::kRsh,
-                       AluOp::kArsh, AluOp::kNeg};
+  const AluOp ops[] = {AluOp::kAdd, AluOp::kSub, AluOp::kMul,  AluOp::kDiv,
+                       AluOp::kMod, AluOp::kOr,  AluOp::kAnd,  AluOp::kXor,
+                       AluOp::kLsh, AluOp::kRsh, AluOp::kArsh, AluOp::kNeg};
   int checked = 0;
   for (int i = 0; i < 400000; ++i) {
     const AluOp op = ops[rnd.u64() % std::size(ops)];
@@ -202,10 +203,9 @@ TEST(Bounds, AluResultsContainConcreteResults) {
       scalar_alu(r, op == AluOp::kNeg ? a : b, op, alu32);
       const uint64_t want = concrete(op, x, y, alu32);
       ++checked;
-      ASSERT_TRUE(contains(r, want))
-          << "op " << static_cast<int>(op) << (alu32 ? " (32-bit)" : "") << "\n a=" << a.str()
-          << " x=" << x << "\n b=" << b.str() << " y=" << y << "\n result " << r.str()
-          << " misses " << want;
+      ASSERT_TRUE(contains(r, want)) << "op " << static_cast<int>(op) << (alu32 ? " (32-bit)" : "")
+                                     << "\n a=" << a.str() << " x=" << x << "\n b=" << b.str()
+                                     << " y=" << y << "\n result " << r.str() << " misses " << want;
     }
   }
   EXPECT_GT(checked, 100000);
@@ -252,7 +252,8 @@ TEST(Tnum, KnownAnswers) {
   EXPECT_EQ(Tnum::range(0, 7), (Tnum{0, 7}));
   EXPECT_EQ(Tnum::range(8, 15), (Tnum{8, 7}));
   EXPECT_TRUE(Tnum::range(0, UINT64_MAX).is_unknown());
-  EXPECT_EQ(tnum_add(Tnum::constant(3), Tnum{0, 1}), (Tnum{0, 7}));  // carries make 3 + {0,1} imprecise, as in Linux
+  EXPECT_EQ(tnum_add(Tnum::constant(3), Tnum{0, 1}),
+            (Tnum{0, 7}));  // carries make 3 + {0,1} imprecise, as in Linux
   EXPECT_EQ(tnum_and(Tnum::unknown(), Tnum::constant(0xf0)), (Tnum{0, 0xf0}));
   EXPECT_EQ((Tnum{0x10, 0xf}).str(), "(0x10; 0xf)");
   EXPECT_TRUE((Tnum{0, 0xff}).contains(Tnum::constant(0x42)));

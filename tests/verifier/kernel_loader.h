@@ -16,8 +16,8 @@ namespace ebpfaas::verifier::testing {
 struct KernelVerdict {
   bool available = false;  // false: bpf() is not usable here (see `why`)
   bool accepted = false;
-  std::string why;         // unavailable: the reason
-  std::string log;         // the kernel verifier's log (level 1) when rejected
+  std::string why;  // unavailable: the reason
+  std::string log;  // the kernel verifier's log (level 1) when rejected
   uint32_t verified_insns = 0;
   double load_ms = 0;
 };

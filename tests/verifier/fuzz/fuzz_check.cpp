@@ -41,13 +41,18 @@ struct Env {
   std::string* bug;  // first helper-detected violation
 };
 
-Env* env_of(RunContext* rc) { return static_cast<Env*>(rc->env); }
+// The harness runs one program at a time: its helpers find the state here.
+Env* g_env = nullptr;
+Env* env_of(RunContext*) {
+  return g_env;
+}
 
 bool check(RunContext* rc, uint64_t addr, uint64_t len, bool write, const char* what) {
   if (len == 0 || rc->access_ok(addr, len, write)) return true;
   Env* e = env_of(rc);
   if (e->bug->empty())
-    *e->bug = std::string("helper ") + what + " got an inaccessible pointer from a verified program";
+    *e->bug =
+        std::string("helper ") + what + " got an inaccessible pointer from a verified program";
   rc->fault(what);
   return false;
 }
@@ -71,11 +76,13 @@ uint64_t map_lookup(uint64_t map, uint64_t key, uint64_t, uint64_t, uint64_t, Ru
       }
   }
   if (!value) return 0;
-  rc->add_region(Region{reinterpret_cast<uint64_t>(value), reinterpret_cast<uint64_t>(value) + size, true});
+  rc->add_region(
+      Region{reinterpret_cast<uint64_t>(value), reinterpret_cast<uint64_t>(value) + size, true});
   return reinterpret_cast<uint64_t>(value);
 }
 
-uint64_t map_update(uint64_t map, uint64_t key, uint64_t value, uint64_t, uint64_t, RunContext* rc) {
+uint64_t map_update(uint64_t map, uint64_t key, uint64_t value, uint64_t, uint64_t,
+                    RunContext* rc) {
   Env* e = env_of(rc);
   const uint32_t vs = map == 1 ? kArrayValue : kHashValue;
   if (!check(rc, key, 4, false, "map_update_elem(key)") ||
@@ -118,9 +125,15 @@ uint64_t prandom(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext* r
   return static_cast<uint32_t>(x);
 }
 
-uint64_t ktime(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext*) { return 123456789; }
-uint64_t cpu_id(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext*) { return 1; }
-uint64_t zero(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext*) { return 0; }
+uint64_t ktime(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext*) {
+  return 123456789;
+}
+uint64_t cpu_id(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext*) {
+  return 1;
+}
+uint64_t zero(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext*) {
+  return 0;
+}
 
 uint64_t trace_printk(uint64_t fmt, uint64_t size, uint64_t, uint64_t, uint64_t, RunContext* rc) {
   check(rc, fmt, size, false, "trace_printk(fmt)");
@@ -140,7 +153,8 @@ uint64_t csum_diff(uint64_t from, uint64_t from_size, uint64_t to, uint64_t to_s
 
 void update_packet_region(RunContext* rc) {
   XdpBuff* x = rc->xdp;
-  rc->packet = Region{reinterpret_cast<uint64_t>(x->data_meta), reinterpret_cast<uint64_t>(x->data_end), true};
+  rc->packet = Region{reinterpret_cast<uint64_t>(x->data_meta),
+                      reinterpret_cast<uint64_t>(x->data_end), true};
 }
 
 uint64_t adjust_head(uint64_t ctx, uint64_t delta, uint64_t, uint64_t, uint64_t, RunContext* rc) {
@@ -148,7 +162,8 @@ uint64_t adjust_head(uint64_t ctx, uint64_t delta, uint64_t, uint64_t, uint64_t,
   const int64_t d = static_cast<int32_t>(delta);
   const int64_t metalen = x->data - x->data_meta;
   uint8_t* data = x->data + d;
-  if (data < x->data_hard_start + metalen || data > x->data_end - 14) return static_cast<uint64_t>(-EINVAL);
+  if (data < x->data_hard_start + metalen || data > x->data_end - 14)
+    return static_cast<uint64_t>(-EINVAL);
   if (metalen) std::memmove(x->data_meta + d, x->data_meta, static_cast<size_t>(metalen));
   x->data_meta += d;
   x->data = data;
@@ -177,7 +192,8 @@ uint64_t adjust_meta(uint64_t ctx, uint64_t delta, uint64_t, uint64_t, uint64_t,
   return 0;
 }
 
-uint64_t load_bytes(uint64_t ctx, uint64_t off, uint64_t buf, uint64_t len, uint64_t, RunContext* rc) {
+uint64_t load_bytes(uint64_t ctx, uint64_t off, uint64_t buf, uint64_t len, uint64_t,
+                    RunContext* rc) {
   XdpBuff* x = reinterpret_cast<XdpBuff*>(ctx);
   if (!check(rc, buf, len, true, "xdp_load_bytes(buf)")) return 0;
   const uint64_t avail = static_cast<uint64_t>(x->data_end - x->data);
@@ -186,7 +202,8 @@ uint64_t load_bytes(uint64_t ctx, uint64_t off, uint64_t buf, uint64_t len, uint
   return 0;
 }
 
-uint64_t store_bytes(uint64_t ctx, uint64_t off, uint64_t buf, uint64_t len, uint64_t, RunContext* rc) {
+uint64_t store_bytes(uint64_t ctx, uint64_t off, uint64_t buf, uint64_t len, uint64_t,
+                     RunContext* rc) {
   XdpBuff* x = reinterpret_cast<XdpBuff*>(ctx);
   if (!check(rc, buf, len, false, "xdp_store_bytes(buf)")) return 0;
   const uint64_t avail = static_cast<uint64_t>(x->data_end - x->data);
@@ -200,7 +217,9 @@ uint64_t buff_len(uint64_t ctx, uint64_t, uint64_t, uint64_t, uint64_t, RunConte
   return static_cast<uint64_t>(x->data_end - x->data);
 }
 
-uint64_t redirect(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext*) { return XDP_REDIRECT; }
+uint64_t redirect(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext*) {
+  return XDP_REDIRECT;
+}
 
 uint64_t redirect_map(uint64_t, uint64_t key, uint64_t flags, uint64_t, uint64_t, RunContext*) {
   return (key & 1) ? XDP_REDIRECT : (flags & 3);
@@ -302,7 +321,8 @@ std::string check_program(const std::vector<ebpf::Insn>& insns, FuzzedDataProvid
     return errorf("no direct value access to map {}", i.imm);
   };
   link.static_regions.push_back(Region{reinterpret_cast<uint64_t>(initial.global),
-                                       reinterpret_cast<uint64_t>(initial.global) + kGlobalSize, true});
+                                       reinterpret_cast<uint64_t>(initial.global) + kGlobalSize,
+                                       true});
   link.ctx_load_pcs = verdict->ctx_load_pcs;
   auto program = vm::Program::create(*decoded, link);
   if (!program) return "verified program does not link: " + program.error().message();
@@ -330,7 +350,7 @@ std::string check_program(const std::vector<ebpf::Insn>& insns, FuzzedDataProvid
       RunContext rc;
       rc.checked = checked;
       rc.xdp = &x;
-      rc.env = &initial;
+      g_env = &initial;
       rc.static_regions = link.static_regions;
       update_packet_region(&rc);
       out.r0 = vm::interpret(**program, reinterpret_cast<uint64_t>(&x), 0, rc,
@@ -351,8 +371,7 @@ std::string check_program(const std::vector<ebpf::Insn>& insns, FuzzedDataProvid
                         std::memcmp(&checked.env, &fast.env, offsetof(Env, bug)) != 0))
       bug = "fast and checked runs disagree (r0 " + std::to_string(checked.r0) + " vs " +
             std::to_string(fast.r0) + ")";
-    if (!bug.empty())
-      return bug + " on a " + std::to_string(len) + "-byte packet\n" + listing;
+    if (!bug.empty()) return bug + " on a " + std::to_string(len) + "-byte packet\n" + listing;
   }
   return "";
 }

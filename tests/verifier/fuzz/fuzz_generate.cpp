@@ -94,7 +94,8 @@ class Generator {
     static const int32_t kImms[] = {0,  1,  2,    3,      4,  7,  8,          14, 15,
                                     16, 20, 31,   32,     34, 42, 54,         63, 64,
                                     -1, -8, 0xff, 0xffff, 60, 12, 0x7fffffff, -64};
-    if (in_.ConsumeBool()) return kImms[in_.ConsumeIntegralInRange<size_t>(0, std::size(kImms) - 1)];
+    if (in_.ConsumeBool())
+      return kImms[in_.ConsumeIntegralInRange<size_t>(0, std::size(kImms) - 1)];
     return in_.ConsumeIntegral<int32_t>();
   }
   int16_t small_off() { return in_.ConsumeIntegralInRange<int16_t>(-4, 80); }
@@ -138,8 +139,8 @@ class Generator {
   }
 
   void alu(bool reg_source) {
-    static const uint8_t kOps[] = {kAluAdd, kAluSub, kAluMul, kAluDiv, kAluOr,  kAluAnd,
-                                   kAluLsh, kAluRsh, kAluNeg, kAluMod, kAluXor, kAluMov, kAluArsh};
+    static const uint8_t kOps[] = {kAluAdd, kAluSub, kAluMul, kAluDiv, kAluOr,  kAluAnd, kAluLsh,
+                                   kAluRsh, kAluNeg, kAluMod, kAluXor, kAluMov, kAluArsh};
     const uint8_t op = kOps[in_.ConsumeIntegralInRange<size_t>(0, std::size(kOps) - 1)];
     const uint8_t cls = in_.ConsumeBool() ? kClsAlu64 : kClsAlu;
     const uint8_t dst = scratch();
@@ -156,7 +157,7 @@ class Generator {
   }
 
   void cond_jump() {
-    static const uint8_t kConds[] = {kJmpJeq, kJmpJgt,  kJmpJge,  kJmpJset, kJmpJne, kJmpJsgt,
+    static const uint8_t kConds[] = {kJmpJeq,  kJmpJgt, kJmpJge, kJmpJset, kJmpJne, kJmpJsgt,
                                      kJmpJsge, kJmpJlt, kJmpJle, kJmpJslt, kJmpJsle};
     const uint8_t op = kConds[in_.ConsumeIntegralInRange<size_t>(0, std::size(kConds) - 1)];
     const uint8_t cls = in_.ConsumeIntegralInRange<int>(0, 3) == 0 ? kClsJmp32 : kClsJmp;
@@ -282,11 +283,13 @@ class Generator {
     emit(make(kClsAlu64 | kAluMov | kSrcX, q, p, 0, 0));
     emit(make(kClsAlu64 | kAluAdd | kSrcK, q, 0, 0, in_.ConsumeIntegralInRange<int>(1, 4)));
     jump_forward(make(kClsJmp | kJmpJgt | kSrcX, q, kEnd, 0, 0));
-    emit(make(kClsLdx | kModeMem | size_code(), q, p, in_.ConsumeIntegralInRange<int16_t>(0, 2), 0));
+    emit(
+        make(kClsLdx | kModeMem | size_code(), q, p, in_.ConsumeIntegralInRange<int16_t>(0, 2), 0));
     emit(make(kClsAlu64 | kAluAdd | kSrcK, c, 0, 0, in_.ConsumeIntegralInRange<int>(1, 2)));
     const uint8_t cls = in_.ConsumeBool() ? kClsJmp : kClsJmp32;
     Insn back = make(cls | kJmpJlt | kSrcK, c, 0, 0, n);
-    back.off = static_cast<int16_t>(static_cast<int64_t>(top) - static_cast<int64_t>(out_.size()) - 1);
+    back.off =
+        static_cast<int16_t>(static_cast<int64_t>(top) - static_cast<int64_t>(out_.size()) - 1);
     emit(back);
   }
 
@@ -316,7 +319,8 @@ class Generator {
       }
       case 5: {  // variable offset into the packet, then its own check
         const uint8_t r = scratch(), p = 1 + in_.ConsumeIntegralInRange<uint8_t>(0, 4);
-        emit(make(kClsAlu64 | kAluAnd | kSrcK, r, 0, 0, in_.ConsumeIntegralInRange<int32_t>(0, 63)));
+        emit(
+            make(kClsAlu64 | kAluAnd | kSrcK, r, 0, 0, in_.ConsumeIntegralInRange<int32_t>(0, 63)));
         emit(make(kClsAlu64 | kAluMov | kSrcX, p, kData, 0, 0));
         emit(make(kClsAlu64 | kAluAdd | kSrcX, p, r, 0, 0));
         if (in_.ConsumeIntegralInRange<int>(0, 3) != 0) bounds_check(p);
@@ -345,7 +349,8 @@ class Generator {
         int16_t off = stack_off(bytes_of(sz));
         if (!written_.empty() && in_.ConsumeIntegralInRange<int>(0, 3) != 0) {
           off = written_[in_.ConsumeIntegralInRange<size_t>(0, written_.size() - 1)];
-          while (off % bytes_of(sz) != 0) sz = sz == kSizeDW ? kSizeW : sz == kSizeW ? kSizeH : kSizeB;
+          while (off % bytes_of(sz) != 0)
+            sz = sz == kSizeDW ? kSizeW : sz == kSizeW ? kSizeH : kSizeB;
         }
         emit(make(kClsLdx | kModeMem | sz, any_reg() % 10, 10, off, 0));
         break;
@@ -380,8 +385,8 @@ class Generator {
         static const int32_t kOps[] = {kAtomicAdd, kAtomicOr, kAtomicAdd | kAtomicFetch,
                                        kAtomicXchg, kAtomicCmpXchg};
         const bool stack = in_.ConsumeBool();
-        emit(make(kClsStx | kModeAtomic | (in_.ConsumeBool() ? kSizeDW : kSizeW),
-                  stack ? 10 : kVal, scratch(),
+        emit(make(kClsStx | kModeAtomic | (in_.ConsumeBool() ? kSizeDW : kSizeW), stack ? 10 : kVal,
+                  scratch(),
                   stack ? static_cast<int16_t>(-8 * in_.ConsumeIntegralInRange<int>(1, 4))
                         : static_cast<int16_t>(4 * in_.ConsumeIntegralInRange<int>(0, 3)),
                   kOps[in_.ConsumeIntegralInRange<size_t>(0, 4)]));
@@ -390,15 +395,18 @@ class Generator {
       case 19: {  // spill a pointer and fill it back
         static const uint8_t kPtrs[] = {kData, kEnd, kVal, kCtx, 10};
         const int16_t off = static_cast<int16_t>(-8 * in_.ConsumeIntegralInRange<int>(1, 8));
-        emit(make(kClsStx | kModeMem | kSizeDW, 10, kPtrs[in_.ConsumeIntegralInRange<size_t>(0, 4)], off, 0));
-        emit(make(kClsLdx | kModeMem | kSizeDW, in_.ConsumeIntegralInRange<uint8_t>(1, 5), 10, off, 0));
+        emit(make(kClsStx | kModeMem | kSizeDW, 10, kPtrs[in_.ConsumeIntegralInRange<size_t>(0, 4)],
+                  off, 0));
+        emit(make(kClsLdx | kModeMem | kSizeDW, in_.ConsumeIntegralInRange<uint8_t>(1, 5), 10, off,
+                  0));
         break;
       }
       case 22: {  // global data
         const uint8_t r = scratch();
         emit(make(kClsLd | kModeImm | kSizeDW, r, kPseudoMapIdxValue, 0, 2));
         emit(make(0, 0, 0, 0, in_.ConsumeIntegralInRange<int32_t>(0, 31)));
-        emit(make(kClsLdx | kModeMem | size_code(), scratch(), r, in_.ConsumeIntegralInRange<int16_t>(0, 8), 0));
+        emit(make(kClsLdx | kModeMem | size_code(), scratch(), r,
+                  in_.ConsumeIntegralInRange<int16_t>(0, 8), 0));
         break;
       }
       case 20:

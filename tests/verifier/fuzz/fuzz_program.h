@@ -21,7 +21,7 @@ struct Stats {
   uint64_t generated = 0;
   uint64_t decoded = 0;
   uint64_t accepted = 0;
-  uint64_t runs = 0;          // executions of accepted programs (checked + fast)
+  uint64_t runs = 0;  // executions of accepted programs (checked + fast)
   uint64_t packet_accesses = 0;
 };
 
