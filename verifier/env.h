@@ -99,8 +99,9 @@ class Env {
 
   // ---- pruning -------------------------------------------------------------------
   bool states_equal(const VerifierState& old_st, const VerifierState& cur, bool exact);
-  bool func_states_equal(const FuncState& o, const FuncState& c, uint16_t live, bool exact);
-  bool regsafe(const RegState& o, const RegState& c, bool exact);
+  bool func_states_equal(const FuncState& o, const FuncState& c, uint16_t live, uint16_t relevant,
+                         bool exact);
+  bool regsafe(const RegState& o, const RegState& c, bool exact, bool precise = true);
   bool check_ids(uint32_t old_id, uint32_t cur_id);
   bool check_scalar_ids(uint32_t old_id, uint32_t cur_id);
   bool regs_exact(const RegState& o, const RegState& c);

@@ -1,7 +1,9 @@
 // State equivalence for pruning: a state is safe when a stored, fully
 // explored state at the same instruction covers it (Linux's states_equal,
-// regsafe, stacksafe). All scalars are treated as precise; registers dead
-// at the instruction (static liveness) are ignored.
+// regsafe, stacksafe). Registers dead at the instruction are ignored, and so
+// are the values of scalars that can no longer matter (CfgInfo::relevant_in,
+// the static counterpart of Linux's precision marks); spilled scalars are
+// always compared precisely.
 #include <cstring>
 
 #include "verifier/env.h"
@@ -34,13 +36,14 @@ bool Env::regs_exact(const RegState& o, const RegState& c) {
          o.u32_min == c.u32_min && o.u32_max == c.u32_max && check_ids(o.id, c.id);
 }
 
-bool Env::regsafe(const RegState& o, const RegState& c, bool exact) {
+bool Env::regsafe(const RegState& o, const RegState& c, bool exact, bool precise) {
   if (exact) return regs_exact(o, c);
   if (o.type == RegType::kNotInit) return true;
   if (c.type == RegType::kNotInit) return false;
   if (o.type != c.type) return false;
   switch (o.type) {
     case RegType::kScalar:
+      if (!precise) return true;
       if (o.add_const != c.add_const) return false;
       if (o.add_const && o.off != c.off) return false;
       return range_within(o, c) && o.var_off.contains(c.var_off) && check_scalar_ids(o.id, c.id);
@@ -60,10 +63,11 @@ bool Env::regsafe(const RegState& o, const RegState& c, bool exact) {
   }
 }
 
-bool Env::func_states_equal(const FuncState& o, const FuncState& c, uint16_t live, bool exact) {
+bool Env::func_states_equal(const FuncState& o, const FuncState& c, uint16_t live,
+                            uint16_t relevant, bool exact) {
   for (int i = 0; i < kNumRegs; ++i) {
     if (!exact && !(live & (1u << i))) continue;
-    if (!regsafe(o.regs[i], c.regs[i], exact)) return false;
+    if (!regsafe(o.regs[i], c.regs[i], exact, (relevant >> i) & 1)) return false;
   }
   // Stack.
   static const StackSlot kInvalidSlot{};
@@ -110,15 +114,17 @@ bool Env::states_equal(const VerifierState& o, const VerifierState& c, bool exac
   tmp_id_gen_ = 0;
   const size_t last = o.frames.size() - 1;
   for (size_t i = 0; i <= last; ++i) {
-    uint16_t live;
+    uint16_t live, relevant;
     if (i == last) {
       live = cfg_.live_in[pc_];
+      relevant = cfg_.relevant_in[pc_];
     } else {
       // An outer frame resumes after its call: r6-r9 survive the call.
       const uint32_t resume = static_cast<uint32_t>(o.frames[i + 1].callsite) + 1;
       live = static_cast<uint16_t>(cfg_.live_in[resume] & 0x3c0) | (1u << 10);
+      relevant = static_cast<uint16_t>(cfg_.relevant_in[resume] & 0x3c0);
     }
-    if (!func_states_equal(o.frames[i], c.frames[i], live, exact)) return false;
+    if (!func_states_equal(o.frames[i], c.frames[i], live, relevant, exact)) return false;
   }
   return true;
 }
