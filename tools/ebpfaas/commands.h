@@ -12,10 +12,18 @@ void add_isa_commands(CLI::App& app);
 void add_demo_command(CLI::App& app);
 // gen: generated traffic into a pcap file
 void add_gen_command(CLI::App& app);
+// verify: the verifier's verdict on a program
+void add_verify_command(CLI::App& app);
 
 // Thrown by command callbacks to exit with a message and status 1.
 struct CommandError : std::runtime_error {
   using std::runtime_error::runtime_error;
+};
+
+// Thrown by command callbacks that printed their own verdict and only need a
+// non-zero exit status (e.g. `verify` of a rejected program).
+struct RejectedExit {
+  int status;
 };
 
 }  // namespace ebpfaas::cli

@@ -11,10 +11,13 @@ int main(int argc, char** argv) {
   ebpfaas::cli::add_isa_commands(app);
   ebpfaas::cli::add_demo_command(app);
   ebpfaas::cli::add_gen_command(app);
+  ebpfaas::cli::add_verify_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const ebpfaas::cli::RejectedExit& e) {
+    return e.status;
   } catch (const ebpfaas::cli::CommandError& e) {
     std::fprintf(stderr, "ebpfaas: %s\n", e.what());
     return 1;
