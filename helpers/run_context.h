@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,10 +98,10 @@ class RunContext {
   std::string fault_message;
 
   bool checked = false;
-  Region stack;                         // all frames
-  Region packet;                        // [data_meta, data_end) while running XDP, else the input
-  std::vector<Region> static_regions;   // global data and other link-time memory
-  std::vector<Region> dynamic_regions;  // memory returned by helpers in this run
+  Region stack;   // all frames
+  Region packet;  // [data_meta, data_end) while running XDP, else the input
+  std::span<const Region> static_regions;  // global data of the running program (set by the VM)
+  std::vector<Region> dynamic_regions;     // memory returned by helpers in this run
 
   std::vector<uint64_t> linked_maps;  // checked mode: map handles the program may pass
 

@@ -84,6 +84,7 @@ uint64_t execute(const Program* prog, uint64_t r1, uint64_t r2, RunContext* rcp,
   if constexpr (kChecked) {
     std::memset(stack, 0, sizeof stack);
     rc.stack = Region{reinterpret_cast<uint64_t>(stack), stack_top, true};
+    rc.static_regions = prog->link().static_regions;
   }
   reg[1] = r1;
   reg[2] = r2;
@@ -524,6 +525,7 @@ fx_Mov64Reg_Add64Imm:
           rc.stop = RunContext::Stop::kNone;
           prog = static_cast<const Program*>(rc.tail_call_target);
           base = prog->slots(kChecked);
+          if constexpr (kChecked) rc.static_regions = prog->link().static_regions;
           s = base;
           reg[1] = ctx_arg;
           DISPATCH();

@@ -46,7 +46,6 @@ Expected<uint64_t> run(const ObjectFile& obj, const ProgramSpec& prog, GlobalDat
   if (!p) return p.error();
   helpers::RunContext rc;
   rc.checked = true;  // no verifier has seen it: bounds-check every access
-  rc.static_regions = (*p)->link().static_regions;
   const uint64_t r0 = vm::interpret(**p, 0, 0, rc);
   if (rc.stop == helpers::RunContext::Stop::kFault) return errorf("fault: {}", rc.fault_message);
   return r0;

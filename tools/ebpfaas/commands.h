@@ -8,6 +8,10 @@ namespace ebpfaas::cli {
 
 // asm, disasm, exec (the conformance plugin)
 void add_isa_commands(CLI::App& app);
+// prog run: a program over the packets of a pcap file
+void add_prog_commands(CLI::App& app);
+// map dump/lookup/update/delete on a map state file
+void add_map_commands(CLI::App& app);
 // demo: today's main job (`make run`)
 void add_demo_command(CLI::App& app);
 // gen: generated traffic into a pcap file

@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   ebpfaas::cli::add_demo_command(app);
   ebpfaas::cli::add_gen_command(app);
   ebpfaas::cli::add_verify_command(app);
+  ebpfaas::cli::add_prog_commands(app);
+  ebpfaas::cli::add_map_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,46 @@
+#include "tools/ebpfaas/program_source.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "loader/compile.h"
+#include "tools/ebpfaas/commands.h"
+#include "vm/xdp_frame.h"
+
+namespace ebpfaas::cli {
+
+loader::LoadedObject load_program_source(const std::string& path,
+                                         const loader::LoadOptions& options) {
+  std::string object_path = path;
+  std::string temp;
+  if (path.size() > 2 && path.substr(path.size() - 2) == ".c") {
+    char dir[] = "/tmp/ebpfaas-cc-XXXXXX";
+    if (!mkdtemp(dir)) throw CommandError("cannot create a temporary directory");
+    temp = dir;
+    object_path = temp + "/" + std::filesystem::path(path).stem().string() + ".o";
+    auto st = loader::compile_c(path, object_path);
+    if (!st) {
+      std::filesystem::remove_all(temp);
+      throw CommandError(st.error().message());
+    }
+  }
+  auto object = loader::load_file(object_path, options);
+  if (!temp.empty()) std::filesystem::remove_all(temp);
+  if (!object) throw CommandError(object.error().message());
+  return std::move(*object);
+}
+
+Runner make_runner(const loader::LoadedProgram& prog, bool jit, bool checked) {
+  if (jit) throw CommandError("the JIT is not available in this build");
+  Runner r;
+  r.checked = checked;
+  r.description = checked ? "checked interpreter" : "interpreter";
+  auto program = prog.program;
+  r.run = [program](helpers::XdpBuff& buff, helpers::RunContext& rc) {
+    return vm::run_xdp(*program, buff, rc);
+  };
+  return r;
+}
+
+}  // namespace ebpfaas::cli
