@@ -5,6 +5,7 @@
 #include <linux/bpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -53,8 +54,8 @@ KernelVerdict kernel_verify(std::span<const ebpf::Insn> insns, std::span<const e
     fds.fds.push_back(fd);
     if (m.global_data) {
       std::vector<uint8_t> value(m.value_size, 0);
-      std::memcpy(value.data(), m.initial_value.data(),
-                  std::min<size_t>(value.size(), m.initial_value.size()));
+      std::copy_n(m.initial_value.begin(), std::min(value.size(), m.initial_value.size()),
+                  value.begin());
       uint32_t key = 0;
       bpf_map_update_elem(fd, &key, value.data(), BPF_ANY);
       if (m.flags & BPF_F_RDONLY_PROG) bpf_map_freeze(fd);

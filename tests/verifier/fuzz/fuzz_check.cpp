@@ -4,6 +4,7 @@
 // vouched for.
 #include <linux/bpf.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -306,7 +307,7 @@ std::string check_program(const std::vector<ebpf::Insn>& insns, FuzzedDataProvid
   Env env{};
   std::string helper_bug;
   const std::vector<uint8_t> seed = in.ConsumeBytes<uint8_t>(sizeof(Env) - sizeof(std::string*));
-  std::memcpy(&env, seed.data(), seed.size());
+  if (!seed.empty()) std::memcpy(&env, seed.data(), seed.size());
   for (auto& s : env.hash) s.used &= 1;
   env.rand_state |= 1;
   env.bug = &helper_bug;
@@ -339,7 +340,7 @@ std::string check_program(const std::vector<ebpf::Insn>& insns, FuzzedDataProvid
       initial = env;
       helper_bug.clear();
       out.buffer.assign(headroom + len + tailroom, 0);
-      std::memcpy(out.buffer.data() + headroom, content.data(), len);
+      std::copy_n(content.begin(), len, out.buffer.begin() + static_cast<ptrdiff_t>(headroom));
       XdpBuff x;
       x.data_hard_start = out.buffer.data();
       x.data = x.data_meta = out.buffer.data() + headroom;
