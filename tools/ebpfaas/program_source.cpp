@@ -10,8 +10,7 @@
 
 namespace ebpfaas::cli {
 
-loader::LoadedObject load_program_source(const std::string& path,
-                                         const loader::LoadOptions& options) {
+loader::ObjectFile open_program_source(const std::string& path) {
   std::string object_path = path;
   std::string temp;
   if (path.size() > 2 && path.substr(path.size() - 2) == ".c") {
@@ -25,8 +24,15 @@ loader::LoadedObject load_program_source(const std::string& path,
       throw CommandError(st.error().message());
     }
   }
-  auto object = loader::load_file(object_path, options);
+  auto object = loader::open_object(object_path);
   if (!temp.empty()) std::filesystem::remove_all(temp);
+  if (!object) throw CommandError(object.error().message());
+  return std::move(*object);
+}
+
+loader::LoadedObject load_program_source(const std::string& path,
+                                         const loader::LoadOptions& options) {
+  auto object = loader::load(open_program_source(path), options);
   if (!object) throw CommandError(object.error().message());
   return std::move(*object);
 }

@@ -9,6 +9,10 @@
 
 namespace ebpfaas::cli {
 
+// Opens an object; a .c file is compiled first (clang -O2 -g -target bpf).
+// Throws CommandError with the compiler's or loader's message.
+loader::ObjectFile open_program_source(const std::string& path);
+
 // Loads an object; a .c file is compiled first (clang -O2 -g -target bpf).
 // Throws CommandError with the compiler's, loader's or verifier's message.
 loader::LoadedObject load_program_source(const std::string& path,

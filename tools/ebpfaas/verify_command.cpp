@@ -1,7 +1,9 @@
 // `ebpfaas verify PROG [--section S] [--log] [--map ...]`: runs the verifier
 // and prints the verdict, the instructions processed, the states and the
-// time; exits non-zero when the program is rejected. PROG is raw code
-// (.bin) or assembly (.s, .asm); maps for raw programs are given with --map.
+// time; exits non-zero when a program is rejected. PROG is an ELF object
+// (every XDP program in it, or the one --section names), a C file (compiled
+// like users do), raw code (.bin) or assembly (.s, .asm); maps for raw
+// programs are given with --map.
 #include <linux/bpf.h>
 
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include "support/file.h"
 #include "support/hex.h"
 #include "tools/ebpfaas/commands.h"
+#include "tools/ebpfaas/program_source.h"
 #include "verifier/verifier.h"
 
 namespace ebpfaas::cli {
@@ -66,12 +69,6 @@ Expected<ebpf::MapSpec> parse_map(const std::string& text) {
 Expected<std::vector<ebpf::Insn>> read_program(const std::string& path) {
   auto bytes = read_file(path);
   if (!bytes) return bytes.error();
-  if (bytes->size() >= 4 && (*bytes)[0] == 0x7f && (*bytes)[1] == 'E' && (*bytes)[2] == 'L' &&
-      (*bytes)[3] == 'F')
-    return errorf(
-        "{}: ELF objects need the object loader, which this build does not have yet; "
-        "pass raw code (.bin) or assembly (.s)",
-        path);
   auto ends_with = [&](std::string_view suffix) {
     return path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
   };
@@ -85,9 +82,70 @@ Expected<std::vector<ebpf::Insn>> read_program(const std::string& path) {
   return insns;
 }
 
+// Verifies one program; prints its verdict line (and the log when asked).
+bool verify_one(const std::string& what, const std::vector<ebpf::Insn>& insns,
+                const std::vector<ebpf::MapSpec>& maps, bool devmap_program, bool log) {
+  auto decoded = ebpf::decode(insns);
+  if (!decoded) {
+    std::printf("REJECTED %s: %s\n", what.c_str(), decoded.error().message().c_str());
+    return false;
+  }
+  verifier::VerifyOptions options;
+  options.maps = maps;
+  options.log_level = log ? 2 : 0;
+  options.devmap_program = devmap_program;
+  std::string rejection_log;
+  options.rejection_log = &rejection_log;
+  auto result = verifier::verify(*decoded, options);
+  if (!result) {
+    if (log) std::fputs(rejection_log.c_str(), stdout);
+    std::printf("REJECTED %s: %s\n", what.c_str(), result.error().message().c_str());
+    return false;
+  }
+  if (log) std::fputs(result->log.c_str(), stdout);
+  std::printf("ACCEPTED %s: %zu instructions, %llu processed, %u states (peak %u), %.3f ms\n",
+              what.c_str(), insns.size(), static_cast<unsigned long long>(result->insns_processed),
+              result->total_states, result->peak_states, result->time_ms);
+  return true;
+}
+
+bool is_object_or_source(const std::string& path) {
+  if (path.size() > 2 && path.substr(path.size() - 2) == ".c") return true;
+  auto bytes = read_file(path);
+  return bytes && bytes->size() >= 4 && (*bytes)[0] == 0x7f && (*bytes)[1] == 'E' &&
+         (*bytes)[2] == 'L' && (*bytes)[3] == 'F';
+}
+
 int run_verify(const std::string& path, const std::string& section, bool log,
                const std::vector<std::string>& map_args) {
-  (void)section;
+  if (is_object_or_source(path)) {
+    if (!map_args.empty())
+      throw CommandError("--map is for raw programs: an object declares its own maps");
+    const loader::ObjectFile object = open_program_source(path);
+    std::vector<const loader::ProgramSpec*> chosen;
+    if (!section.empty()) {
+      const loader::ProgramSpec* p = object.find_program(section);
+      if (!p) throw CommandError(path + ": no program or section '" + section + "'");
+      chosen.push_back(p);
+    } else {
+      for (const auto& p : object.programs)
+        if (p.autoload && (p.type == 0 || p.type == BPF_PROG_TYPE_XDP)) chosen.push_back(&p);
+      if (chosen.empty()) throw CommandError(path + ": no XDP program in the object");
+    }
+    bool all = true;
+    for (const loader::ProgramSpec* p : chosen) {
+      if (p->type != 0 && p->type != BPF_PROG_TYPE_XDP) {
+        std::printf("REJECTED %s (%s): only XDP programs run in ebpfaas (section %s)\n",
+                    path.c_str(), p->name.c_str(), p->section.c_str());
+        all = false;
+        continue;
+      }
+      all &= verify_one(fmt::format("{} ({}, section {})", path, p->name, p->section), p->insns,
+                        object.maps, p->expected_attach_type == BPF_XDP_DEVMAP, log);
+    }
+    return all ? 0 : 1;
+  }
+
   std::vector<ebpf::MapSpec> maps;
   for (const std::string& m : map_args) {
     auto spec = parse_map(m);
@@ -96,27 +154,7 @@ int run_verify(const std::string& path, const std::string& section, bool log,
   }
   auto insns = read_program(path);
   if (!insns) throw CommandError(insns.error().message());
-  auto decoded = ebpf::decode(*insns);
-  if (!decoded) {
-    std::printf("REJECTED %s: %s\n", path.c_str(), decoded.error().message().c_str());
-    return 1;
-  }
-  verifier::VerifyOptions options;
-  options.maps = maps;
-  options.log_level = log ? 2 : 0;
-  std::string rejection_log;
-  options.rejection_log = &rejection_log;
-  auto result = verifier::verify(*decoded, options);
-  if (!result) {
-    if (log) std::fputs(rejection_log.c_str(), stdout);
-    std::printf("REJECTED %s: %s\n", path.c_str(), result.error().message().c_str());
-    return 1;
-  }
-  if (log) std::fputs(result->log.c_str(), stdout);
-  std::printf("ACCEPTED %s: %zu instructions, %llu processed, %u states (peak %u), %.3f ms\n",
-              path.c_str(), insns->size(), static_cast<unsigned long long>(result->insns_processed),
-              result->total_states, result->peak_states, result->time_ms);
-  return 0;
+  return verify_one(path, *insns, maps, false, log) ? 0 : 1;
 }
 
 }  // namespace
@@ -126,7 +164,9 @@ void add_verify_command(CLI::App& app) {
   static std::string path, section;
   static bool log = false;
   static std::vector<std::string> maps;
-  cmd->add_option("program", path, "PROG.bin (raw code) or PROG.s (assembly)")->required();
+  cmd->add_option("program", path,
+                  "OBJ.o (ELF object), FN.c (compiled first), PROG.bin (raw code) or PROG.s")
+      ->required();
   cmd->add_option("--section", section, "program section in an object file");
   cmd->add_flag("--log", log, "print the verifier's step-by-step state (like Linux's log level 2)");
   cmd->add_option("--map", maps,
