@@ -215,6 +215,11 @@ u64 trace_printk(u64 fmt_addr, u64 fmt_size, u64 a1, u64 a2, u64 a3, RunContext*
 
 // ---- checksums ---------------------------------------------------------------
 
+// Linux (6.12 and later) returns the sum folded to 16 bits, the same on every
+// architecture: pushing (from_size 0) sums `to` onto the seed, pulling
+// (to_size 0) subtracts `from` from it (~csum_partial(from, ~seed)), diffing
+// sums ~from and to onto the seed. Checked against BPF_PROG_TEST_RUN on Linux
+// 6.18, including the 0 / 0xffff choice of the ones' complement zero.
 u64 csum_diff(u64 from, u64 from_size, u64 to, u64 to_size, u64 seed, RunContext* rc) {
   const uint32_t fs = static_cast<uint32_t>(from_size), ts = static_cast<uint32_t>(to_size);
   const uint64_t diff_size = static_cast<uint64_t>(fs) + ts;
@@ -222,16 +227,25 @@ u64 csum_diff(u64 from, u64 from_size, u64 to, u64 to_size, u64 seed, RunContext
   if (rc->checked && ((fs && !check_mem(rc, from, fs, false, "bpf_csum_diff", 1)) ||
                       (ts && !check_mem(rc, to, ts, false, "bpf_csum_diff", 3))))
     return 0;
-  uint32_t diff[128];
-  size_t j = 0;
-  for (uint32_t i = 0; i < fs / 4; ++i) {
-    uint32_t w;
-    std::memcpy(&w, reinterpret_cast<const void*>(from + i * 4), 4);
-    diff[j++] = ~w;
+  const uint32_t seed32 = static_cast<uint32_t>(seed);
+  uint32_t sum;
+  if (fs && !ts) {
+    sum = ~csum_partial(reinterpret_cast<const void*>(from), fs, ~seed32);
+  } else {
+    uint32_t diff[128];
+    size_t j = 0;
+    for (uint32_t i = 0; i < fs / 4; ++i) {
+      uint32_t w;
+      std::memcpy(&w, reinterpret_cast<const void*>(from + i * 4), 4);
+      diff[j++] = ~w;
+    }
+    for (uint32_t i = 0; i < ts / 4; ++i)
+      std::memcpy(&diff[j++], reinterpret_cast<const void*>(to + i * 4), 4);
+    sum = csum_partial(diff, diff_size, seed32);
   }
-  for (uint32_t i = 0; i < ts / 4; ++i)
-    std::memcpy(&diff[j++], reinterpret_cast<const void*>(to + i * 4), 4);
-  return csum_partial(diff, diff_size, static_cast<uint32_t>(seed));
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return sum;
 }
 
 // ---- the XDP buffer ----------------------------------------------------------

@@ -4,6 +4,8 @@
 // packet bytes and final maps must agree packet by packet. The test also
 // checks that the trace really reached the verdicts it was built for, so a
 // trace that stops exercising a branch fails instead of passing quietly.
+// Test programs for helpers whose results are easy to get subtly wrong
+// (checksums, buffer adjustments) run over random packets the same way.
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 
@@ -26,6 +28,9 @@ constexpr uint32_t kPorts[] = {2, 3, 4, 5};
 
 std::string nf(const char* name) {
   return std::string(EBPFAAS_NFS_DIR) + "/" + name + ".o";
+}
+std::string test_prog(const char* name) {
+  return std::string(EBPFAAS_ORACLE_PROGS_DIR) + "/" + name + ".o";
 }
 
 class NfOracle : public ::testing::Test {
@@ -280,6 +285,50 @@ TEST_F(NfOracle, RouterLongestPrefixTtlAndChecksums) {
   EXPECT_GT(r.verdicts[XDP_REDIRECT], 5000u);  // routed
   EXPECT_GT(r.verdicts[XDP_DROP], 5000u);      // expired, no route, malformed, IPv6
   EXPECT_GT(r.verdicts[XDP_PASS], 500u);       // ARP
+}
+
+// ---- helpers ----------------------------------------------------------------------
+
+TEST_F(NfOracle, CsumDiffMatchesLinuxInEveryForm) {
+  std::mt19937 rng(5);
+  const uint32_t specials[] = {0, 0xffffffff, 0xffff, 0x10000, 0xffff0000, 1, 0x80000000};
+  std::vector<OraclePacket> trace;
+  for (int i = 0; i < 3000; ++i) {
+    Bytes pkt(128);
+    for (auto& b : pkt) b = static_cast<uint8_t>(rng());
+    // Words and seeds at the edges of ones' complement arithmetic (0 and its two forms).
+    if (i < 49 * 4) {
+      const uint32_t a = specials[(i / 4) % 7], seed = specials[(i / 28) % 7];
+      for (int w = 0; w < 15; ++w) std::memcpy(&pkt[64 + 4 * w], w % 2 || i % 4 ? &a : &seed, 4);
+      std::memcpy(&pkt[124], &seed, 4);
+    }
+    trace.push_back({std::move(pkt), kPorts[0]});
+  }
+  OracleOptions o;
+  o.object = test_prog("csum_diff");
+  auto r = compare(o, trace);
+  SKIP_IF_NO_KERNEL();
+  EXPECT_EQ(r.verdicts[XDP_PASS], trace.size());
+}
+
+TEST_F(NfOracle, AdjustHeadTailMetaMatchLinux) {
+  std::mt19937 rng(6);
+  std::vector<OraclePacket> trace;
+  for (int i = 0; i < 5000; ++i) {
+    auto pkt = must(PacketBuilder()
+                        .ethernet({.src = host_mac(rng() % 256), .dst = host_mac(rng() % 256)})
+                        .ipv4({.src = Ipv4Address::from_value(rng())})
+                        .udp()
+                        .frame_size(60 + rng() % 1455)
+                        .build());
+    trace.push_back({std::move(pkt), kPorts[rng() % 4]});
+  }
+  OracleOptions o;
+  o.object = test_prog("adjust");
+  auto r = compare(o, trace);
+  SKIP_IF_NO_KERNEL();
+  EXPECT_GT(r.verdicts[XDP_TX], 1000u);
+  EXPECT_GT(r.verdicts[XDP_PASS], 1000u);
 }
 
 // ---- ddos_mitigation -------------------------------------------------------------

@@ -3,7 +3,7 @@
 // disagreement in return code, output bytes or final map contents.
 //
 //   ebpfaas-oracle OBJ.o --in TRACE.pcap [--section S] [--ifindex N]
-//                  [--setup ENTRIES.json] [--ignore MAP:OFFSET:LEN ...]
+//                  [--setup ENTRIES.json] [--ignore MAP:OFFSET:LEN ...] [--max-reported N]
 //
 // ENTRIES.json: [{"map": "name", "key": "HEX", "value": "HEX"}, ...], written
 // into both sides before the first packet. Exit 0: they agree; 1: they differ
@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   app.add_option("--ifindex", ifindex, "ingress ifindex of every packet (a device here)");
   app.add_option("--setup", setup, "JSON list of initial map entries");
   app.add_option("--ignore", ignore, "MAP:OFFSET:LEN value bytes left out (timestamps)");
+  app.add_option("--max-reported", options.max_reported, "differences described (default 20)");
   CLI11_PARSE(app, argc, argv);
 
   for (const auto& spec : ignore) {
