@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "loader/load.h"
+#include "maps/prog_array.h"
 #include "support/hex.h"
 #include "support/qsbr.h"
 #include "vm/xdp_frame.h"
@@ -165,23 +166,21 @@ Expected<OracleReport> run_oracle(const OracleOptions& o, std::span<const Oracle
     char name[IF_NAMESIZE];
     return if_indextoname(ifindex, name) != nullptr;
   };
-  if (!o.section.empty()) lopts.programs = {o.section};
+  // Every program is loaded on both sides: tail calls reach the others.
   auto loaded = loader::load_file(o.object, lopts);
   if (!loaded) return loaded.error().context("ebpfaas");
   const loader::LoadedProgram* prog =
       o.section.empty() ? &loaded->programs.front() : loaded->find(o.section);
   if (!prog) return errorf("{}: no program '{}'", o.object, o.section);
 
-  // The kernel: libbpf opens and loads the same file, only this program.
+  // The kernel: libbpf opens and loads the same file.
   LIBBPF_OPTS(bpf_object_open_opts, open_opts);
   KernelObject kobj(bpf_object__open_file(o.object.c_str(), &open_opts));
   if (!kobj) return errorf("libbpf: cannot open {}: {}", o.object, std::strerror(errno));
   bpf_program* kprog = nullptr;
   bpf_program* p = nullptr;
   bpf_object__for_each_program(p, kobj.get()) {
-    const bool chosen = kprog == nullptr && (prog->name == bpf_program__name(p));
-    if (chosen) kprog = p;
-    bpf_program__set_autoload(p, chosen);
+    if (kprog == nullptr && prog->name == bpf_program__name(p)) kprog = p;
   }
   if (!kprog) return errorf("libbpf: {} has no program {}", o.object, prog->name);
   if (bpf_object__load(kobj.get()) != 0) {
@@ -212,6 +211,22 @@ Expected<OracleReport> run_oracle(const OracleOptions& o, std::span<const Oracle
     if (long rc = em->user_update(entry.key.data(), value.data(), BPF_ANY); rc != 0)
       return errorf("setup: ebpfaas refused an entry of map {} (key {}): {}", entry.map,
                     to_hex(entry.key), std::strerror(static_cast<int>(-rc)));
+  }
+
+  for (const auto& slot : o.slots) {
+    bpf_map* km = bpf_object__find_map_by_name(kobj.get(), slot.map.c_str());
+    bpf_program* kp = bpf_object__find_program_by_name(kobj.get(), slot.program.c_str());
+    auto em = std::dynamic_pointer_cast<maps::ProgArray>(loaded->maps->find(slot.map));
+    const loader::LoadedProgram* ep = loaded->find(slot.program);
+    if (!km || !em) return errorf("slots: {} has no prog array '{}'", o.object, slot.map);
+    if (!kp || !ep) return errorf("slots: {} has no program '{}'", o.object, slot.program);
+    const int fd = bpf_program__fd(kp);
+    if (bpf_map_update_elem(bpf_map__fd(km), &slot.key, &fd, BPF_ANY) != 0)
+      return errorf("slots: the kernel refused {}[{}] = {}: {}", slot.map, slot.key, slot.program,
+                    std::strerror(errno));
+    if (long rc = em->set(slot.key, ep->program); rc != 0)
+      return errorf("slots: ebpfaas refused {}[{}] = {}: {}", slot.map, slot.key, slot.program,
+                    std::strerror(static_cast<int>(-rc)));
   }
 
   QsbrThread engine(QsbrDomain::global());

@@ -35,6 +35,14 @@ struct MapEntry {
   std::vector<uint8_t> value;
 };
 
+// A prog array slot set on both sides: `key` of `map` holds `program` (by
+// name), the target of bpf_tail_call.
+struct ProgSlot {
+  std::string map;
+  uint32_t key = 0;
+  std::string program;
+};
+
 // Bytes of every value of a map that differ by nature between the two runs
 // (a timestamp from bpf_ktime_get_ns): left out of the comparison.
 struct IgnoredBytes {
@@ -47,6 +55,7 @@ struct OracleOptions {
   std::string object;   // path of the ELF object
   std::string section;  // program by name or section; empty: the first
   std::vector<MapEntry> setup;
+  std::vector<ProgSlot> slots;
   std::vector<IgnoredBytes> ignore;
   uint32_t max_reported = 20;  // differences described in the report
 };

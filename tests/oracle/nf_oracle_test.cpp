@@ -331,6 +331,27 @@ TEST_F(NfOracle, AdjustHeadTailMetaMatchLinux) {
   EXPECT_GT(r.verdicts[XDP_PASS], 1000u);
 }
 
+TEST_F(NfOracle, TailCallsMapsAndErrorCodesMatchLinux) {
+  std::mt19937 rng(7);
+  std::vector<OraclePacket> trace;
+  for (int i = 0; i < 5000; ++i) {
+    Bytes pkt(std::array<size_t, 4>{64, 80, 128, 300}[rng() % 4]);
+    for (auto& b : pkt) b = static_cast<uint8_t>(rng());
+    if (rng() % 2) pkt[24] = static_cast<uint8_t>(rng() % 16), pkt[25] = 0;  // few keys
+    trace.push_back({std::move(pkt), kPorts[0]});
+  }
+  OracleOptions o;
+  o.object = test_prog("maps_tail_calls");
+  o.section = "entry";
+  o.slots = {{"jt", 1, "t1"}, {"jt", 2, "t2"}, {"jt", 3, "entry"}};
+  auto r = compare(o, trace);
+  SKIP_IF_NO_KERNEL();
+  EXPECT_GT(r.verdicts[XDP_TX], 500u);    // t1
+  EXPECT_GT(r.verdicts[XDP_PASS], 500u);  // t2, or no target
+  EXPECT_GT(r.verdicts[XDP_DROP], 100u);  // 33 tail calls into entry, then its own verdict
+  EXPECT_GT(r.map_entries, 100u);
+}
+
 // ---- ddos_mitigation -------------------------------------------------------------
 
 // One token per second: refills happen at the same packets on both sides (the

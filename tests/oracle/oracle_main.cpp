@@ -3,7 +3,8 @@
 // disagreement in return code, output bytes or final map contents.
 //
 //   ebpfaas-oracle OBJ.o --in TRACE.pcap [--section S] [--ifindex N]
-//                  [--setup ENTRIES.json] [--ignore MAP:OFFSET:LEN ...] [--max-reported N]
+//                  [--setup ENTRIES.json] [--ignore MAP:OFFSET:LEN ...]
+//                  [--slot MAP:KEY:PROGRAM ...] [--max-reported N]
 //
 // ENTRIES.json: [{"map": "name", "key": "HEX", "value": "HEX"}, ...], written
 // into both sides before the first packet. Exit 0: they agree; 1: they differ
@@ -40,6 +41,8 @@ int main(int argc, char** argv) {
   app.add_option("--ifindex", ifindex, "ingress ifindex of every packet (a device here)");
   app.add_option("--setup", setup, "JSON list of initial map entries");
   app.add_option("--ignore", ignore, "MAP:OFFSET:LEN value bytes left out (timestamps)");
+  std::vector<std::string> slots;
+  app.add_option("--slot", slots, "MAP:KEY:PROGRAM prog array entries (tail call targets)");
   app.add_option("--max-reported", options.max_reported, "differences described (default 20)");
   CLI11_PARSE(app, argc, argv);
 
@@ -55,6 +58,17 @@ int main(int argc, char** argv) {
       return fail("--ignore " + spec + ": OFFSET and LEN must be numbers");
     }
     options.ignore.push_back(ig);
+  }
+  for (const auto& spec : slots) {
+    const auto a = spec.find(':'), b = spec.rfind(':');
+    if (a == std::string::npos || a == b) return fail("--slot " + spec + ": want MAP:KEY:PROGRAM");
+    oracle::ProgSlot slot{spec.substr(0, a), 0, spec.substr(b + 1)};
+    try {
+      slot.key = static_cast<uint32_t>(std::stoul(spec.substr(a + 1, b - a - 1)));
+    } catch (const std::exception&) {
+      return fail("--slot " + spec + ": KEY must be a number");
+    }
+    options.slots.push_back(slot);
   }
   if (!setup.empty()) {
     std::ifstream f(setup);
