@@ -21,7 +21,7 @@ namespace {
 
 struct ProgRunArgs {
   std::string object, section, in, out, state, clock = "real";
-  uint32_t repeat = 1, port = 0;
+  uint32_t repeat = 1, port = 1;
   bool jit = false, interp = false, checked = false, jsonl = false, dump_maps = false,
        no_verify = false;
 };
@@ -144,7 +144,9 @@ void add_prog_commands(CLI::App& app) {
   run->add_option("--in", a.in, "input pcap file")->required();
   run->add_option("--out", a.out, "write packets not dropped, as the program left them");
   run->add_option("--repeat", a.repeat, "runs per packet (they share buffer and maps)");
-  run->add_option("--port", a.port, "ingress ifindex seen by the program (ctx->ingress_ifindex)");
+  run->add_option("--port", a.port,
+                  "ingress ifindex seen by the program (ctx->ingress_ifindex); default 1, the "
+                  "loopback device BPF_PROG_TEST_RUN reports when given no context");
   auto* i = run->add_flag("--interp", a.interp, "run in the interpreter (default)");
   auto* j = run->add_flag("--jit", a.jit, "run JIT-compiled code");
   i->excludes(j);
