@@ -168,6 +168,11 @@ Expected<OracleReport> run_oracle(const OracleOptions& o, std::span<const Oracle
   };
   // Every program is loaded on both sides: tail calls reach the others.
   auto loaded = loader::load_file(o.object, lopts);
+  if (!loaded && !o.section.empty()) {
+    // Another program of the object does not load: the chosen one alone.
+    lopts.programs = {o.section};
+    loaded = loader::load_file(o.object, lopts);
+  }
   if (!loaded) return loaded.error().context("ebpfaas");
   const loader::LoadedProgram* prog =
       o.section.empty() ? &loaded->programs.front() : loaded->find(o.section);
@@ -183,6 +188,8 @@ Expected<OracleReport> run_oracle(const OracleOptions& o, std::span<const Oracle
     if (kprog == nullptr && prog->name == bpf_program__name(p)) kprog = p;
   }
   if (!kprog) return errorf("libbpf: {} has no program {}", o.object, prog->name);
+  if (loaded->programs.size() == 1)  // as on the ebpfaas side
+    bpf_object__for_each_program(p, kobj.get()) bpf_program__set_autoload(p, p == kprog);
   if (bpf_object__load(kobj.get()) != 0) {
     const int err = errno;
     if (err == EPERM || err == ENOSYS) {
