@@ -280,15 +280,19 @@ Env::Status Env::check_exit(Flow& flow) {
   if (auto e = check_reg_read(0)) return e;
   const RegState& r0 = regs()[0];
   if (r0.is_pointer()) return reject(0, "R0 leaks addr as return value");
-  // An XDP program returns an action: XDP_ABORTED .. XDP_REDIRECT.
-  if (r0.smin < XDP_ABORTED || r0.smax > XDP_REDIRECT) {
-    std::string has;
-    if (r0.smin > INT64_MIN) has += fmt::format(" smin={}", r0.smin);
-    if (r0.smax < INT64_MAX) has += fmt::format(" smax={}", r0.smax);
-    if (has.empty()) has = " unknown scalar value";
+  // An XDP program returns an action, XDP_ABORTED .. XDP_REDIRECT, in the low
+  // 32 bits of R0 (Linux's bpf_prog_run_xdp returns a u32). A return that can
+  // never be an action is rejected; one that may be (a value read from a map
+  // or the packet) is accepted as Linux accepts it, and any other value it
+  // takes at run time counts as XDP_ABORTED in the data plane, as in Linux.
+  if (r0.u32_min > XDP_REDIRECT) {
+    const std::string has = r0.u32_min == r0.u32_max
+                                ? fmt::format("value={}", r0.u32_min)
+                                : fmt::format("umin={} umax={}", r0.u32_min, r0.u32_max);
     return reject(
-        0, fmt::format("At program exit the register R0 has{} should have been in [{}, {}]", has,
-                       static_cast<int>(XDP_ABORTED), static_cast<int>(XDP_REDIRECT)));
+        0, fmt::format("At program exit the register R0 has {} (low 32 bits) should have been in "
+                       "[{}, {}]",
+                       has, static_cast<int>(XDP_ABORTED), static_cast<int>(XDP_REDIRECT)));
   }
   flow = Flow::kPathDone;
   return ok();

@@ -33,6 +33,19 @@ std::vector<CorpusProgram> build() {
 
   v.push_back(A("return_pass", "mov %r0, 2\nexit\n"));
   v.push_back(A("return_from_queue_index", "ldxw %r0, [%r1+16]\nand %r0, 3\nexit\n"));
+  // What clang emits for `u32 act = *p; if (act > 4) return XDP_ABORTED; return act;` on a
+  // 64-bit load: only the low half is checked, and it is the action.
+  // Returns that may be an action: accepted (Linux does not check them at all).
+  v.push_back(A("return_random", "call 7\nexit\n"));
+  v.push_back(A("return_ingress_ifindex", "ldxw %r0, [%r1+12]\nexit\n"));
+  v.push_back(A("return_packet_byte", cat({kPkt,
+                                           "mov %r4, %r2\nadd %r4, 14\nmov %r0, 2\n"
+                                           "jgt %r4, %r3, out\nldxb %r0, [%r2+0]\nout:\nexit\n"})));
+  v.push_back(A("return_low_half_checked",
+                cat({kPkt,
+                     "mov %r4, %r2\nadd %r4, 8\nmov %r0, 0\njgt %r4, %r3, out\n"
+                     "ldxdw %r1, [%r2+0]\nmov %r5, %r1\nlsh %r5, 32\nrsh %r5, 32\n"
+                     "jgt %r5, 4, out\nmov %r0, %r1\nout:\nexit\n"})));
   v.push_back(A("return_via_jump_table",
                 "ldxw %r2, [%r1+12]\nmov %r0, 0\njeq %r2, 1, a\njeq %r2, 2, b\njeq %r2, 3, c\n"
                 "exit\na:\nmov %r0, 1\nexit\nb:\nmov %r0, 3\nexit\nc:\nmov %r0, 4\nexit\n"));
