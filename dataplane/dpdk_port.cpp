@@ -1,0 +1,358 @@
+#include "dataplane/dpdk_port.h"
+
+#include <pthread.h>
+#include <rte_bus_vdev.h>
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <new>
+
+#include "dataplane/rss.h"
+
+namespace ebpfaas::dataplane {
+
+namespace {
+
+// Extra headroom kept at the end of the mbuf's private area.
+constexpr uint32_t kPrivHeadroom = kHeadroom - RTE_PKTMBUF_HEADROOM;
+static_assert(kHeadroom >= RTE_PKTMBUF_HEADROOM);
+constexpr uint32_t kDescSize = (sizeof(Packet) + 63) / 64 * 64;
+constexpr uint16_t kPrivSize = kDescSize + kPrivHeadroom;
+// Data room after buf_addr: DPDK's headroom, the packet, Linux's tailroom.
+constexpr uint16_t kDataRoom = kFrameSize - kPrivHeadroom;
+constexpr uint16_t kRingSize = 1024;
+
+std::mutex eal_mu;
+bool eal_tried = false;
+bool eal_ok = false;
+std::string eal_error;
+
+bool hugepages_free() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  long value = 0;
+  while (in >> key >> value) {
+    if (key == "HugePages_Free:") return value > 0;
+    in.ignore(256, '\n');
+  }
+  return false;
+}
+
+bool is_pci_address(const std::string& s) {
+  if (s.empty() || s.find(':') == std::string::npos || s.find('.') == std::string::npos)
+    return false;
+  for (char c : s)
+    if (!isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
+  return true;
+}
+
+Status init_eal(bool pci) {
+  std::lock_guard lock(eal_mu);
+  if (eal_tried) return eal_ok ? Status{} : Error(eal_error);
+  eal_tried = true;
+  std::vector<std::string> args = {"ebpfaas", "--log-level=lib.eal:error",
+                                   "--log-level=pmd.*:warning", "--no-telemetry"};
+  // --no-huge implies legacy memory, which --in-memory refuses: without
+  // hugepages the EAL keeps its files private (no shared config, own prefix).
+  if (hugepages_free())
+    args.push_back("--in-memory");
+  else
+    args.insert(args.end(), {"--no-huge", "-m", "1024", "--no-shconf",
+                             fmt::format("--file-prefix=ebpfaas-{}", getpid())});
+  if (!pci) args.push_back("--no-pci");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  // The EAL pins the calling thread to its main lcore: keep ours as it was.
+  cpu_set_t saved;
+  const bool have_saved = pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0;
+  int rc = rte_eal_init(static_cast<int>(argv.size()), argv.data());
+  if (have_saved) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+  if (rc < 0) {
+    eal_error = fmt::format("DPDK EAL did not start: {}", rte_strerror(rte_errno));
+    return Error(eal_error);
+  }
+  eal_ok = true;
+  return {};
+}
+
+class DpdkPool final : public PacketPool {
+ public:
+  explicit DpdkPool(rte_mempool* mp) : mp_(mp) {}
+  static Packet* describe(rte_mbuf* m, PacketPool* pool) {
+    auto* p = new (rte_mbuf_to_priv(m)) Packet;
+    p->frame = static_cast<uint8_t*>(m->buf_addr) - kPrivHeadroom;
+    p->frame_size = kFrameSize;
+    p->pool = pool;
+    p->handle = m;
+    return p;
+  }
+  uint32_t alloc(std::span<Packet*> out) override {
+    rte_mbuf* m[kBatchSize];
+    uint32_t done = 0;
+    while (done < out.size()) {
+      uint32_t n = static_cast<uint32_t>(std::min<size_t>(out.size() - done, kBatchSize));
+      if (rte_pktmbuf_alloc_bulk(mp_, m, n) != 0) break;
+      for (uint32_t i = 0; i < n; ++i) {
+        Packet* p = describe(m[i], this);
+        p->reset(0);
+        out[done + i] = p;
+      }
+      done += n;
+    }
+    return done;
+  }
+  void free(Packet* p) override { rte_pktmbuf_free(static_cast<rte_mbuf*>(p->handle)); }
+  rte_mempool* mempool() const { return mp_; }
+
+ private:
+  rte_mempool* mp_;
+};
+
+class DpdkPort final : public Port {
+ public:
+  DpdkPort(std::string name, uint16_t port_id, rte_mempool* mp, uint16_t rxq, uint16_t txq,
+           bool rss)
+      : Port(std::move(name)),
+        id_(port_id),
+        pool_(mp),
+        rxq_(rxq),
+        txq_(txq),
+        rss_(rss),
+        counters_(std::max(rxq, txq)),
+        tx_locks_(txq) {}
+  ~DpdkPort() override {
+    rte_eth_dev_stop(id_);
+    rte_eth_dev_close(id_);
+    rte_mempool_free(pool_.mempool());
+  }
+  uint16_t rx_queues() const override { return rxq_; }
+  uint16_t tx_queues() const override { return txq_; }
+  bool hardware_rss() const override { return rss_; }
+
+  uint16_t rx_burst(uint16_t queue, std::span<Packet*> out) override {
+    rte_mbuf* m[kBatchSize];
+    const uint16_t want = static_cast<uint16_t>(std::min<size_t>(out.size(), kBatchSize));
+    const uint16_t n = rte_eth_rx_burst(id_, queue, m, want);
+    if (!n) return 0;
+    const uint64_t tsc = __rdtsc();
+    uint64_t bytes = 0;
+    uint16_t kept = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+      if (m[i]->nb_segs != 1) {  // jumbo chains do not fit the XDP model
+        rte_pktmbuf_free(m[i]);
+        counters_[queue].rx_dropped.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      Packet* p = DpdkPool::describe(m[i], &pool_);
+      p->xdp.data_hard_start = p->frame;
+      p->xdp.data = rte_pktmbuf_mtod(m[i], uint8_t*);
+      p->xdp.data_meta = p->xdp.data;
+      p->xdp.data_end = p->xdp.data + m[i]->data_len;
+      p->xdp.frame_end = p->frame + kFrameSize - helpers::kSkbSharedInfoSize;
+      p->xdp.egress_ifindex = 0;
+      p->xdp.rx_queue_index = queue;
+      p->queue = queue;
+      p->rx_tsc = tsc;
+      p->rss_hash = (m[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? m[i]->hash.rss : 0;
+      bytes += m[i]->data_len;
+      out[kept++] = p;
+    }
+    counters_[queue].add_rx(kept, bytes);
+    return kept;
+  }
+
+  uint16_t tx_burst(uint16_t queue, Packet* const* pkts, uint16_t n) override {
+    rte_mbuf* m[kBatchSize];
+    uint16_t sent_total = 0;
+    queue = static_cast<uint16_t>(queue % txq_);
+    QueueCounters& c = counters_[queue];
+    for (uint16_t base = 0; base < n; base += kBatchSize) {
+      const uint16_t chunk = static_cast<uint16_t>(std::min<uint32_t>(n - base, kBatchSize));
+      uint16_t k = 0;
+      uint64_t bytes = 0;
+      for (uint16_t i = 0; i < chunk; ++i) {
+        rte_mbuf* mb = to_mbuf(pkts[base + i]);
+        if (!mb) {
+          c.tx_dropped.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        bytes += mb->data_len;
+        m[k++] = mb;
+      }
+      uint16_t sent;
+      {
+        std::lock_guard lock(tx_locks_[queue].mu);
+        sent = rte_eth_tx_burst(id_, queue, m, k);
+      }
+      for (uint16_t i = sent; i < k; ++i) {
+        bytes -= m[i]->data_len;
+        rte_pktmbuf_free(m[i]);
+      }
+      if (k > sent) c.tx_dropped.fetch_add(k - sent, std::memory_order_relaxed);
+      c.add_tx(sent, bytes);
+      sent_total = static_cast<uint16_t>(sent_total + sent);
+    }
+    return sent_total;
+  }
+
+  PortStats stats() const override {
+    PortStats s = sum_counters(counters_);
+    rte_eth_stats es;
+    if (rte_eth_stats_get(id_, &es) == 0) s.rx_dropped += es.imissed + es.rx_nombuf;
+    return s;
+  }
+
+ private:
+  // The packet as an mbuf of any DPDK pool, or a copy into one of ours.
+  rte_mbuf* to_mbuf(Packet* p) {
+    if (dynamic_cast<DpdkPool*>(p->pool)) {
+      auto* mb = static_cast<rte_mbuf*>(p->handle);
+      uint8_t* base = static_cast<uint8_t*>(mb->buf_addr);
+      const uint32_t len = p->length();
+      if (p->xdp.data < base || p->xdp.data + len > base + mb->buf_len) {
+        // The program moved the head into the extra headroom: mbufs cannot
+        // start before buf_addr.
+        std::memmove(base + RTE_PKTMBUF_HEADROOM, p->xdp.data, len);
+        p->xdp.data = base + RTE_PKTMBUF_HEADROOM;
+      }
+      mb->data_off = static_cast<uint16_t>(p->xdp.data - base);
+      mb->data_len = static_cast<uint16_t>(len);
+      mb->pkt_len = len;
+      return mb;
+    }
+    rte_mbuf* mb = rte_pktmbuf_alloc(pool_.mempool());
+    if (mb) {
+      const uint32_t len = std::min<uint32_t>(p->length(), rte_pktmbuf_tailroom(mb));
+      std::memcpy(rte_pktmbuf_append(mb, static_cast<uint16_t>(len)), p->xdp.data, len);
+    }
+    p->pool->free(p);
+    return mb;
+  }
+
+  struct alignas(64) TxLock {
+    std::mutex mu;
+  };
+  uint16_t id_;
+  DpdkPool pool_;
+  uint16_t rxq_, txq_;
+  bool rss_;
+  std::vector<QueueCounters> counters_;
+  std::vector<TxLock> tx_locks_;
+};
+
+std::atomic<int> pool_serial{0};
+
+Expected<std::unique_ptr<Port>> setup_port(std::string name, uint16_t id,
+                                           const PortOptions& options) {
+  rte_eth_dev_info info;
+  if (int rc = rte_eth_dev_info_get(id, &info); rc != 0)
+    return errorf("port '{}': rte_eth_dev_info_get: {}", name, rte_strerror(-rc));
+  const uint16_t want = std::max<uint16_t>(options.queues, 1);
+  const uint16_t rxq = std::max<uint16_t>(1, std::min(want, info.max_rx_queues));
+  const uint16_t txq = std::max<uint16_t>(1, std::min(want, info.max_tx_queues));
+  rte_eth_conf conf{};
+  const uint64_t hf =
+      info.flow_type_rss_offloads &
+      (RTE_ETH_RSS_IP | RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP |
+       RTE_ETH_RSS_NONFRAG_IPV6_TCP | RTE_ETH_RSS_NONFRAG_IPV6_UDP);
+  RssKey key = kMicrosoftRssKey;
+  const bool rss = rxq > 1 && hf != 0;
+  if (rss) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_key = key.data();
+    conf.rx_adv_conf.rss_conf.rss_key_len = kRssKeySize;
+    conf.rx_adv_conf.rss_conf.rss_hf = hf;
+  }
+  if (int rc = rte_eth_dev_configure(id, rxq, txq, &conf); rc != 0)
+    return errorf("port '{}': rte_eth_dev_configure({} rx, {} tx queues): {}", name, rxq, txq,
+                  rte_strerror(-rc));
+  const uint32_t mbufs = std::max<uint32_t>(8191, (rxq + txq) * kRingSize * 2 + 1024);
+  std::string pool_name = fmt::format("ebpfaas_mp{}", pool_serial++);
+  rte_mempool* mp = rte_pktmbuf_pool_create(pool_name.c_str(), mbufs, 256, kPrivSize, kDataRoom,
+                                            static_cast<int>(rte_eth_dev_socket_id(id)));
+  if (!mp) return errorf("port '{}': no mbuf pool: {}", name, rte_strerror(rte_errno));
+  auto fail = [&](std::string what, int rc) -> Error {
+    rte_eth_dev_close(id);
+    rte_mempool_free(mp);
+    return errorf("port '{}': {}: {}", name, what, rte_strerror(rc < 0 ? -rc : rc));
+  };
+  const int socket = rte_eth_dev_socket_id(id);
+  for (uint16_t q = 0; q < rxq; ++q)
+    if (int rc = rte_eth_rx_queue_setup(id, q, kRingSize, socket, nullptr, mp); rc != 0)
+      return fail(fmt::format("rx queue {}", q), rc);
+  for (uint16_t q = 0; q < txq; ++q)
+    if (int rc = rte_eth_tx_queue_setup(id, q, kRingSize, socket, nullptr); rc != 0)
+      return fail(fmt::format("tx queue {}", q), rc);
+  if (int rc = rte_eth_dev_start(id); rc != 0) return fail("rte_eth_dev_start", rc);
+  if (rss && info.reta_size) {
+    std::vector<rte_eth_rss_reta_entry64> reta((info.reta_size + RTE_ETH_RETA_GROUP_SIZE - 1) /
+                                               RTE_ETH_RETA_GROUP_SIZE);
+    for (uint16_t i = 0; i < info.reta_size; ++i) {
+      auto& g = reta[i / RTE_ETH_RETA_GROUP_SIZE];
+      g.mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+      g.reta[i % RTE_ETH_RETA_GROUP_SIZE] = static_cast<uint16_t>(i % rxq);
+    }
+    rte_eth_dev_rss_reta_update(id, reta.data(), info.reta_size);  // best effort
+  }
+  rte_eth_promiscuous_enable(id);
+  return std::unique_ptr<Port>(new DpdkPort(std::move(name), id, mp, rxq, txq, rss));
+}
+
+}  // namespace
+
+bool dpdk_available() {
+  return true;
+}
+
+std::string dpdk_init_error() {
+  std::lock_guard lock(eal_mu);
+  return eal_error;
+}
+
+Expected<std::unique_ptr<Port>> open_dpdk_port(std::string name, std::string device,
+                                               const PortOptions& options) {
+  if (device.empty()) return errorf("port '{}': no device after dpdk:", name);
+  const bool pci = is_pci_address(device);
+  if (auto st = init_eal(pci); !st) return st.error().context(fmt::format("port '{}'", name));
+  std::string dev_name = device, args;
+  if (auto comma = device.find(','); comma != std::string::npos) {
+    dev_name = device.substr(0, comma);
+    args = device.substr(comma + 1);
+  }
+  uint16_t id = 0;
+  if (rte_eth_dev_get_port_by_name(dev_name.c_str(), &id) != 0) {
+    int rc = pci ? rte_dev_probe(device.c_str()) : rte_vdev_init(dev_name.c_str(), args.c_str());
+    if (rc != 0)
+      return errorf("port '{}': cannot probe DPDK device '{}': {}", name, dev_name,
+                    rte_strerror(rc < 0 ? -rc : rc));
+    if (rte_eth_dev_get_port_by_name(dev_name.c_str(), &id) != 0)
+      return errorf("port '{}': DPDK device '{}' has no ethdev", name, dev_name);
+  }
+  return setup_port(std::move(name), id, options);
+}
+
+Expected<std::unique_ptr<Port>> open_iface_port(std::string name, std::string iface,
+                                                const PortOptions& options) {
+  if (iface.empty()) return errorf("port '{}': no interface after iface:", name);
+  const uint16_t q = std::max<uint16_t>(options.queues, 1);
+  auto xdp = open_dpdk_port(
+      name, fmt::format("net_af_xdp_{},iface={},queue_count={}", iface, iface, q), options);
+  if (xdp) return xdp;
+  auto pkt = open_dpdk_port(
+      name, fmt::format("net_af_packet_{},iface={},qpairs={}", iface, iface, q), options);
+  if (pkt) return pkt;
+  return errorf("port '{}': neither net_af_xdp ({}) nor net_af_packet ({}) opened {}", name,
+                xdp.error().message(), pkt.error().message(), iface);
+}
+
+}  // namespace ebpfaas::dataplane

@@ -1,0 +1,57 @@
+// The in-memory generator port: frames of the traffic model (`ebpfaas gen`)
+// built once, spread over the RX queues by software RSS, then copied into
+// packet buffers at every rx_burst (what a NIC's DMA does) so that the data
+// plane, and not an I/O path, is what a benchmark measures. TX is a sink that
+// counts and frees.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/port.h"
+#include "dataplane/rss.h"
+#include "dataplane/traffic.h"
+
+namespace ebpfaas::dataplane {
+
+struct GenPortOptions {
+  TrafficOptions traffic;
+  uint32_t frames = 0;  // pre-built frames in all; 0: flows clamped to [4096, 65536]
+  uint64_t count = 0;   // packets to deliver in all; 0: unbounded
+};
+
+// Parses the part after "gen:" (traffic keys plus frames=, count=).
+Expected<GenPortOptions> parse_gen_spec(std::string_view spec);
+
+class GenPort final : public Port {
+ public:
+  static Expected<std::unique_ptr<GenPort>> create(std::string name, const GenPortOptions& options,
+                                                   const PortOptions& port);
+  uint16_t rx_queues() const override { return static_cast<uint16_t>(queues_.size()); }
+  uint16_t tx_queues() const override { return static_cast<uint16_t>(queues_.size()); }
+  uint16_t rx_burst(uint16_t queue, std::span<Packet*> out) override;
+  uint16_t tx_burst(uint16_t queue, Packet* const* pkts, uint16_t n) override;
+  PortStats stats() const override;
+  bool finite() const override { return limited_; }
+  bool exhausted() const override;
+  // Frames each queue replays (software RSS may leave a queue without flows).
+  size_t frames_on_queue(uint16_t q) const { return queues_[q]->offsets.size(); }
+
+ private:
+  struct Queue {
+    explicit Queue(uint32_t pool) : pool(pool) {}
+    HeapPacketPool pool;
+    std::vector<uint8_t> bytes;  // the frames back to back
+    std::vector<uint32_t> offsets, lengths, hashes;
+    size_t next = 0;
+    uint64_t left = UINT64_MAX;  // packets still to deliver
+    std::atomic<bool> done{false};
+  };
+  explicit GenPort(std::string name) : Port(std::move(name)) {}
+  std::vector<std::unique_ptr<Queue>> queues_;
+  std::vector<QueueCounters> counters_;
+  bool limited_ = false;
+};
+
+}  // namespace ebpfaas::dataplane
