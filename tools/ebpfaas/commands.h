@@ -18,6 +18,8 @@ void add_demo_command(CLI::App& app);
 void add_gen_command(CLI::App& app);
 // verify: the verifier's verdict on a program
 void add_verify_command(CLI::App& app);
+// run, bench: an NF on the data plane
+void add_run_commands(CLI::App& app);
 
 // Thrown by command callbacks to exit with a message and status 1.
 struct CommandError : std::runtime_error {

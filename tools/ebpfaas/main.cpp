@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   ebpfaas::cli::add_verify_command(app);
   ebpfaas::cli::add_prog_commands(app);
   ebpfaas::cli::add_map_commands(app);
+  ebpfaas::cli::add_run_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
