@@ -12,6 +12,7 @@
 #include "support/hex.h"
 #include "tools/ebpfaas/commands.h"
 #include "vm/interpreter.h"
+#include "vm/jit/jit.h"
 
 namespace ebpfaas::cli {
 namespace {
@@ -111,7 +112,8 @@ void run_disasm(const std::string& input, const std::string& section, bool sourc
 }
 
 void run_exec(const std::string& mem_hex, bool jit, bool checked) {
-  if (jit) throw CommandError("the JIT is not available in this build");
+  if (jit && checked)
+    throw CommandError("--jit runs native code without checks; --checked needs the interpreter");
   std::string program_hex((std::istreambuf_iterator<char>(std::cin)),
                           std::istreambuf_iterator<char>());
   auto code = parse_hex(program_hex);
@@ -134,7 +136,14 @@ void run_exec(const std::string& mem_hex, bool jit, bool checked) {
   rc.checked = checked;
   const uint64_t base = mem.empty() ? 0 : reinterpret_cast<uint64_t>(mem.data());
   rc.packet = helpers::Region{base, base + mem.size(), true};
-  uint64_t r0 = vm::interpret(**prog, base, mem.size(), rc);
+  uint64_t r0 = 0;
+  if (jit) {
+    auto compiled = vm::jit_compile(*prog);
+    if (!compiled) throw CommandError("cannot compile program: " + compiled.error().message());
+    r0 = (*compiled)->run(base, mem.size(), rc);
+  } else {
+    r0 = vm::interpret(**prog, base, mem.size(), rc);
+  }
   if (rc.stop == helpers::RunContext::Stop::kFault)
     throw CommandError("runtime fault: " + rc.fault_message);
   std::printf("%llx\n", static_cast<unsigned long long>(r0));

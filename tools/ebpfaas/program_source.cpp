@@ -6,6 +6,7 @@
 
 #include "loader/compile.h"
 #include "tools/ebpfaas/commands.h"
+#include "vm/jit/jit.h"
 #include "vm/xdp_frame.h"
 
 namespace ebpfaas::cli {
@@ -38,7 +39,20 @@ loader::LoadedObject load_program_source(const std::string& path,
 }
 
 Runner make_runner(const loader::LoadedProgram& prog, bool jit, bool checked) {
-  if (jit) throw CommandError("the JIT is not available in this build");
+  if (jit) {
+    if (checked)
+      throw CommandError(prog.verified ? "--jit runs native code without checks; drop --checked"
+                                       : "--jit needs a verified program (drop --no-verify)");
+    auto compiled = vm::jit_compile(prog.program);
+    if (!compiled)
+      throw CommandError(prog.name + ": cannot compile: " + compiled.error().message());
+    Runner r;
+    r.description = "JIT";
+    r.run = [code = *compiled](helpers::XdpBuff& buff, helpers::RunContext& rc) {
+      return vm::run_xdp_jit(*code, buff, rc);
+    };
+    return r;
+  }
   Runner r;
   r.checked = checked;
   r.description = checked ? "checked interpreter" : "interpreter";

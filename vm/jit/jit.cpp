@@ -1,0 +1,386 @@
+#include "vm/jit/jit.h"
+
+#include <linux/bpf.h>
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <list>
+#include <mutex>
+#include <unordered_map>
+
+#include "vm/interpreter.h"
+#include "vm/jit/translate.h"
+
+namespace ebpfaas::vm {
+
+using Stop = RunContext::Stop;
+
+// Native code of one compiled program; removing its resource tracker frees it.
+class JitCode {
+ public:
+  JitCode(JitProgram::Entry entry, llvm::orc::ResourceTrackerSP tracker, double compile_ms)
+      : entry(entry), compile_ms(compile_ms), tracker_(std::move(tracker)) {}
+  ~JitCode() {
+    if (auto err = tracker_->remove()) llvm::consumeError(std::move(err));
+  }
+  JitCode(const JitCode&) = delete;
+  JitCode& operator=(const JitCode&) = delete;
+
+  const JitProgram::Entry entry;
+  const double compile_ms;
+
+ private:
+  llvm::orc::ResourceTrackerSP tracker_;
+};
+
+namespace {
+
+std::string llvm_message(llvm::Error err) {
+  return llvm::toString(std::move(err));
+}
+
+// One LLJIT for the process (it is thread-safe; compiles are serialized here so
+// that the TargetMachine used by the optimizer is not shared between threads).
+// Never destroyed: JitCode may outlive static destructors.
+struct Engine {
+  std::mutex mu;
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  std::unique_ptr<llvm::TargetMachine> tm;
+  std::string error;  // why the engine could not start
+  uint64_t next_id = 0;
+};
+
+Engine& engine() {
+  static Engine* e = [] {
+    auto* e = new Engine;
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!jtmb) {
+      e->error = llvm_message(jtmb.takeError());
+      return e;
+    }
+    jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::Aggressive);
+    auto tm = jtmb->createTargetMachine();
+    if (!tm) {
+      e->error = llvm_message(tm.takeError());
+      return e;
+    }
+    e->tm = std::move(*tm);
+    auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+    if (!jit) {
+      e->error = llvm_message(jit.takeError());
+      return e;
+    }
+    e->jit = std::move(*jit);
+    // Intrinsics the code generator may lower to libc calls (memcpy, memset).
+    auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+        e->jit->getDataLayout().getGlobalPrefix());
+    if (!gen) {
+      e->error = llvm_message(gen.takeError());
+      e->jit.reset();
+      return e;
+    }
+    e->jit->getMainJITDylib().addGenerator(std::move(*gen));
+    return e;
+  }();
+  return *e;
+}
+
+void optimize(llvm::Module& m, llvm::TargetMachine* tm, int level) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(tm);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm;
+  if (level <= 0) {
+    mpm = pb.buildO0DefaultPipeline(llvm::OptimizationLevel::O0);
+  } else {
+    const llvm::OptimizationLevel ol = level == 1   ? llvm::OptimizationLevel::O1
+                                       : level == 2 ? llvm::OptimizationLevel::O2
+                                                    : llvm::OptimizationLevel::O3;
+    mpm = pb.buildPerModuleDefaultPipeline(ol);
+  }
+  mpm.run(m, mam);
+}
+
+// ---- run-time support called by the generated code ---------------------------
+
+uint64_t finish_tail_calls(uint64_t ctx, RunContext& rc);
+
+void rt_fault_at(RunContext* rc, uint32_t pc, const char* what) {
+  rc->stop = Stop::kFault;
+  rc->fault_message = fmt::format("pc {}: {}", pc, what);
+}
+
+void rt_prefix_fault(RunContext* rc, uint32_t pc) {
+  rc->fault_message = fmt::format("pc {}: {}", pc, rc->fault_message);
+}
+
+uint64_t rt_nested_tail_call(RunContext* rc, uint64_t ctx) {
+  return finish_tail_calls(ctx, *rc);
+}
+
+uint64_t rt_callx(const HelperTable* table, uint64_t id, uint64_t r1, uint64_t r2, uint64_t r3,
+                  uint64_t r4, uint64_t r5, RunContext* rc) {
+  HelperFn fn = table->get(static_cast<int64_t>(id));
+  if (!fn) {
+    // The stop handler adds the pc, as the interpreter's message has it.
+    rc->stop = Stop::kFault;
+    rc->fault_message = id ? fmt::format("callx to an unknown helper ({:#x})", id)
+                           : std::string("callx to an unknown helper");
+    return 0;
+  }
+  return fn(r1, r2, r3, r4, r5, rc);
+}
+
+uint32_t stop_offset() {
+  static_assert(sizeof(Stop) == 1);
+  static const uint32_t off = [] {
+    RunContext rc;
+    return static_cast<uint32_t>(reinterpret_cast<const char*>(&rc.stop) -
+                                 reinterpret_cast<const char*>(&rc));
+  }();
+  return off;
+}
+
+const jit_detail::Runtime& runtime() {
+  static const jit_detail::Runtime rt{reinterpret_cast<uint64_t>(&rt_fault_at),
+                                      reinterpret_cast<uint64_t>(&rt_prefix_fault),
+                                      reinterpret_cast<uint64_t>(&rt_nested_tail_call),
+                                      reinterpret_cast<uint64_t>(&rt_callx), stop_offset()};
+  return rt;
+}
+
+// ---- which Programs have JIT code (tail-call targets) -------------------------
+
+struct Registry {
+  std::mutex mu;
+  std::unordered_map<const Program*, std::weak_ptr<const JitProgram>> by_program;
+};
+
+Registry& registry() {
+  static Registry* r = new Registry;
+  return *r;
+}
+
+std::shared_ptr<const JitProgram> registered(const Program* p) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mu);
+  auto it = r.by_program.find(p);
+  return it == r.by_program.end() ? nullptr : it->second.lock();
+}
+
+// The interpreter's kTailCall: the target replaces the running program (the
+// context argument is passed on); its exit ends the invocation.
+uint64_t finish_tail_calls(uint64_t ctx, RunContext& rc) {
+  for (;;) {
+    rc.stop = Stop::kNone;
+    const auto* target = static_cast<const Program*>(rc.tail_call_target);
+    auto jp = registered(target);
+    if (!jp) return interpret(*target, ctx, 0, rc);
+    const uint64_t v = jp->entry()(ctx, 0, &rc);
+    if (rc.stop != Stop::kTailCall) return v;
+    ctx = v;
+  }
+}
+
+// ---- the code cache ------------------------------------------------------------
+
+struct Cache {
+  static constexpr size_t kCapacity = 256;
+  std::mutex mu;
+  // Most recently used first.
+  std::list<std::pair<std::string, std::shared_ptr<const JitCode>>> lru;
+  std::unordered_map<std::string, decltype(lru)::iterator> index;
+  std::atomic<uint64_t> compiled{0}, hits{0};
+};
+
+Cache& cache() {
+  static Cache* c = new Cache;
+  return *c;
+}
+
+template <class T>
+void append(std::string& key, const T& v) {
+  key.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+// Everything the generated code depends on.
+std::string cache_key(const Program& prog, int opt_level) {
+  const auto& insns = prog.decoded().insns;
+  std::string key;
+  key.reserve(insns.size() * 24 + 16);
+  append(key, opt_level);
+  append(key, insns.size());
+  bool callx = false;
+  for (uint32_t pc = 0; pc < insns.size(); ++pc) {
+    const ebpf::Instruction& in = insns[pc];
+    append(key, in.op);
+    append(key, in.dst);
+    append(key, in.src);
+    append(key, in.off);
+    append(key, in.imm);
+    append(key, in.target);
+    if (in.op == ebpf::Op::Lddw) append(key, prog.lddw_value(pc));
+    if (in.op == ebpf::Op::Call) append(key, prog.helpers().get(in.imm));
+    if (in.op == ebpf::Op::Callx) callx = true;
+  }
+  // callx looks its helper up in the table at run time.
+  if (callx) append(key, &prog.helpers());
+  append(key, prog.link().ctx_load_pcs.size());
+  for (uint32_t pc : prog.link().ctx_load_pcs) append(key, pc);
+  return key;
+}
+
+Expected<std::shared_ptr<const JitCode>> compile(const Program& prog, int opt_level) {
+  Engine& e = engine();
+  std::lock_guard lock(e.mu);
+  if (!e.jit) return errorf("the LLVM JIT cannot start: {}", e.error);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string name = fmt::format("ebpfaas_jit_{}", e.next_id++);
+
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  auto mod = jit_detail::translate(prog, *ctx, name, runtime());
+  if (!mod) return mod.error();
+  (*mod)->setDataLayout(e.jit->getDataLayout());
+  (*mod)->setTargetTriple(e.tm->getTargetTriple().str());
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  if (llvm::verifyModule(**mod, &os)) return errorf("JIT internal error: invalid IR: {}", os.str());
+  optimize(**mod, e.tm.get(), opt_level);
+
+  auto tracker = e.jit->getMainJITDylib().createResourceTracker();
+  if (auto err =
+          e.jit->addIRModule(tracker, llvm::orc::ThreadSafeModule(std::move(*mod), std::move(ctx))))
+    return errorf("LLVM: {}", llvm_message(std::move(err)));
+  auto sym = e.jit->lookup(name);
+  if (!sym) {
+    if (auto err = tracker->remove()) llvm::consumeError(std::move(err));
+    return errorf("LLVM: {}", llvm_message(sym.takeError()));
+  }
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  cache().compiled.fetch_add(1, std::memory_order_relaxed);
+  return std::make_shared<const JitCode>(sym->toPtr<JitProgram::Entry>(), std::move(tracker), ms);
+}
+
+}  // namespace
+
+JitProgram::JitProgram(std::shared_ptr<const Program> program, std::shared_ptr<const JitCode> code)
+    : program_(std::move(program)), code_(std::move(code)) {}
+
+JitProgram::~JitProgram() {
+  Registry& r = registry();
+  std::lock_guard lock(r.mu);
+  auto it = r.by_program.find(program_.get());
+  if (it != r.by_program.end() && it->second.expired()) r.by_program.erase(it);
+}
+
+JitProgram::Entry JitProgram::entry() const {
+  return code_->entry;
+}
+double JitProgram::compile_ms() const {
+  return code_->compile_ms;
+}
+
+uint64_t JitProgram::run(uint64_t r1, uint64_t r2, RunContext& rc) const {
+  const uint64_t v = code_->entry(r1, r2, &rc);
+  if (__builtin_expect(rc.stop == Stop::kTailCall, 0)) return finish_tail_calls(v, rc);
+  return v;
+}
+
+Expected<std::shared_ptr<const JitProgram>> jit_compile(std::shared_ptr<const Program> program,
+                                                        const JitOptions& options) {
+  if (!program) return errorf("jit_compile: no program");
+  if (options.use_cache)
+    if (auto jp = registered(program.get())) {
+      cache().hits.fetch_add(1, std::memory_order_relaxed);
+      return jp;
+    }
+
+  std::shared_ptr<const JitCode> code;
+  bool hit = false;
+  std::string key;
+  if (options.use_cache) {
+    key = cache_key(*program, options.opt_level);
+    Cache& c = cache();
+    std::lock_guard lock(c.mu);
+    if (auto it = c.index.find(key); it != c.index.end()) {
+      c.lru.splice(c.lru.begin(), c.lru, it->second);
+      code = it->second->second;
+      hit = true;
+      c.hits.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  if (!code) {
+    auto compiled = compile(*program, options.opt_level);
+    if (!compiled) return compiled.error();
+    code = std::move(*compiled);
+    if (options.use_cache) {
+      Cache& c = cache();
+      std::lock_guard lock(c.mu);
+      if (!c.index.count(key)) {
+        c.lru.emplace_front(key, code);
+        c.index[key] = c.lru.begin();
+        if (c.lru.size() > Cache::kCapacity) {
+          c.index.erase(c.lru.back().first);
+          c.lru.pop_back();
+        }
+      }
+    }
+  }
+
+  auto jp = std::make_shared<JitProgram>(program, std::move(code));
+  jp->from_cache_ = hit;
+  Registry& r = registry();
+  std::lock_guard lock(r.mu);
+  r.by_program[program.get()] = jp;
+  return std::shared_ptr<const JitProgram>(std::move(jp));
+}
+
+uint32_t run_xdp_jit(const JitProgram& prog, helpers::XdpBuff& buff, RunContext& rc) {
+  rc.xdp = &buff;
+  const uint64_t r0 = prog.run(reinterpret_cast<uint64_t>(&buff), 0, rc);
+  if (rc.stop == Stop::kFault) return XDP_ABORTED;
+  return static_cast<uint32_t>(r0);
+}
+
+JitStats jit_stats() {
+  Cache& c = cache();
+  std::lock_guard lock(c.mu);
+  return JitStats{c.compiled.load(), c.hits.load(), c.lru.size()};
+}
+
+void jit_clear_cache() {
+  Cache& c = cache();
+  std::lock_guard lock(c.mu);
+  for (auto it = c.lru.begin(); it != c.lru.end();) {
+    if (it->second.use_count() == 1) {
+      c.index.erase(it->first);
+      it = c.lru.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace ebpfaas::vm

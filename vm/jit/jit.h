@@ -1,0 +1,77 @@
+// The JIT tier: a linked Program translated to LLVM IR, optimized (O2) and
+// compiled to native code by LLVM's ORC LLJIT. It runs exactly what the fast
+// interpreter runs (no run-time checks: verified programs, or conformance
+// programs whose out-of-bounds behaviour is undefined in both tiers), with the
+// same helper ABI, frames, tail calls and stop protocol.
+//
+// Compiled code is cached by what it depends on: the instructions, the linked
+// lddw values, the helper functions called and the context-load rewrites. A
+// program compiled again (the same object re-deployed with its maps carried
+// over) reuses the code without compiling.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "helpers/run_context.h"
+#include "helpers/xdp_buff.h"
+#include "support/error.h"
+#include "vm/program.h"
+
+namespace ebpfaas::vm {
+
+struct JitOptions {
+  int opt_level = 2;      // LLVM's default pipeline: 0..3
+  bool use_cache = true;  // look up (and add to) the code cache
+};
+
+class JitCode;  // native code and the LLVM resources that hold it (jit.cpp)
+
+class JitProgram {
+ public:
+  // The native entry: r1, r2 and the context; returns r0. On a tail call it
+  // returns with rc->stop == kTailCall and the context argument instead.
+  using Entry = uint64_t (*)(uint64_t r1, uint64_t r2, RunContext* rc);
+
+  JitProgram(std::shared_ptr<const Program> program, std::shared_ptr<const JitCode> code);
+  ~JitProgram();
+
+  // Like vm::interpret in fast mode: r0, with rc.stop telling how it ended.
+  // Tail calls run the target's JIT code when the target was compiled (and is
+  // alive), else the interpreter.
+  uint64_t run(uint64_t r1, uint64_t r2, RunContext& rc) const;
+
+  const Program& program() const { return *program_; }
+  Entry entry() const;
+  // Time the compilation of this code took (code from the cache: the original
+  // compile's time).
+  double compile_ms() const;
+  bool from_cache() const { return from_cache_; }
+
+ private:
+  friend Expected<std::shared_ptr<const JitProgram>> jit_compile(std::shared_ptr<const Program>,
+                                                                 const JitOptions&);
+  std::shared_ptr<const Program> program_;
+  std::shared_ptr<const JitCode> code_;
+  bool from_cache_ = false;
+};
+
+// Compiles (or finds in the cache) the native code of `program`. Errors name
+// the pc of an instruction that cannot be translated, or LLVM's message.
+Expected<std::shared_ptr<const JitProgram>> jit_compile(std::shared_ptr<const Program> program,
+                                                        const JitOptions& options = {});
+
+// Like vm::run_xdp: r1 is the XdpBuff; returns the XDP action, XDP_ABORTED on a fault.
+uint32_t run_xdp_jit(const JitProgram& prog, helpers::XdpBuff& buff, RunContext& rc);
+
+// Process-wide counters: programs compiled, compilations answered from the cache.
+struct JitStats {
+  uint64_t compiled = 0;
+  uint64_t cache_hits = 0;
+  uint64_t cached = 0;  // entries in the cache now
+};
+JitStats jit_stats();
+// Drops the cached code that no JitProgram uses any more.
+void jit_clear_cache();
+
+}  // namespace ebpfaas::vm
