@@ -16,6 +16,7 @@
 #include "maps/prog_array.h"
 #include "support/hex.h"
 #include "support/qsbr.h"
+#include "vm/jit/jit.h"
 #include "vm/xdp_frame.h"
 
 namespace ebpfaas::oracle {
@@ -177,6 +178,13 @@ Expected<OracleReport> run_oracle(const OracleOptions& o, std::span<const Oracle
   const loader::LoadedProgram* prog =
       o.section.empty() ? &loaded->programs.front() : loaded->find(o.section);
   if (!prog) return errorf("{}: no program '{}'", o.object, o.section);
+  std::shared_ptr<const vm::JitProgram> jit;
+  if (o.jit)
+    for (const loader::LoadedProgram& p : loaded->programs) {
+      auto compiled = vm::jit_compile(p.program);
+      if (!compiled) return compiled.error().context("ebpfaas JIT: program " + p.name);
+      if (&p == prog) jit = *compiled;
+    }
 
   // The kernel: libbpf opens and loads the same file.
   LIBBPF_OPTS(bpf_object_open_opts, open_opts);
@@ -271,7 +279,8 @@ Expected<OracleReport> run_oracle(const OracleOptions& o, std::span<const Oracle
     if (auto st = frame.load(pkt.data, ifindex); !st)
       return st.error().context(fmt::format("packet {}", report.packets));
     rc.reset();
-    const uint32_t eret = vm::run_xdp(*prog->program, frame.buff(), rc);
+    const uint32_t eret = jit ? vm::run_xdp_jit(*jit, frame.buff(), rc)
+                              : vm::run_xdp(*prog->program, frame.buff(), rc);
     engine.quiescent();
     const auto eout = frame.meta_and_data();
 

@@ -58,6 +58,8 @@ struct OracleOptions {
   std::vector<ProgSlot> slots;
   std::vector<IgnoredBytes> ignore;
   uint32_t max_reported = 20;  // differences described in the report
+  // Run ebpfaas's side JIT-compiled (every program, so tail calls stay compiled).
+  bool jit = false;
 };
 
 struct OracleReport {

@@ -45,7 +45,19 @@ class NfOracle : public ::testing::Test {
   }
 
   // Runs the oracle; skips when the kernel's BPF is not available.
+  // Both tiers against the kernel; the interpreter's report is returned.
   OracleReport compare(const OracleOptions& o, const std::vector<OraclePacket>& packets) {
+    OracleOptions jit = o;
+    jit.jit = true;
+    {
+      SCOPED_TRACE("ebpfaas JIT");
+      compare_tier(jit, packets);
+    }
+    SCOPED_TRACE("ebpfaas interpreter");
+    return compare_tier(o, packets);
+  }
+
+  OracleReport compare_tier(const OracleOptions& o, const std::vector<OraclePacket>& packets) {
     auto r = run_oracle(o, packets);
     EXPECT_TRUE(r) << (r ? "" : r.error().message());
     if (!r) return {};
