@@ -152,6 +152,8 @@ uint64_t rt_callx(const HelperTable* table, uint64_t id, uint64_t r1, uint64_t r
   return fn(r1, r2, r3, r4, r5, rc);
 }
 
+// Offsets of RunContext fields the generated code reads (the class is not
+// standard-layout, so offsetof does not apply).
 uint32_t stop_offset() {
   static_assert(sizeof(Stop) == 1);
   static const uint32_t off = [] {
@@ -162,11 +164,23 @@ uint32_t stop_offset() {
   return off;
 }
 
+uint32_t cpu_offset() {
+  static_assert(sizeof(RunContext::cpu) == 4);
+  static const uint32_t off = [] {
+    RunContext rc;
+    return static_cast<uint32_t>(reinterpret_cast<const char*>(&rc.cpu) -
+                                 reinterpret_cast<const char*>(&rc));
+  }();
+  return off;
+}
+
 const jit_detail::Runtime& runtime() {
   static const jit_detail::Runtime rt{reinterpret_cast<uint64_t>(&rt_fault_at),
                                       reinterpret_cast<uint64_t>(&rt_prefix_fault),
                                       reinterpret_cast<uint64_t>(&rt_nested_tail_call),
-                                      reinterpret_cast<uint64_t>(&rt_callx), stop_offset()};
+                                      reinterpret_cast<uint64_t>(&rt_callx),
+                                      stop_offset(),
+                                      cpu_offset()};
   return rt;
 }
 

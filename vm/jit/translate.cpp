@@ -1,5 +1,6 @@
 #include "vm/jit/translate.h"
 
+#include <linux/bpf.h>
 #include <llvm/IR/BasicBlock.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Function.h>
@@ -9,9 +10,12 @@
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "ebpf/opcode.h"
+#include "helpers/linux_helpers.h"
+#include "maps/array_map.h"
 #include "vm/xdp_context.h"
 
 namespace ebpfaas::vm::jit_detail {
@@ -95,6 +99,7 @@ class Translator {
   void load(uint32_t pc, const Instruction& in);
   void atomic(const Instruction& in);
   void helper_call(uint32_t pc, Value* callee, std::vector<Value*> args, llvm::FunctionType* ft);
+  void inline_array_lookups(uint32_t pc);
   void emit_stop_handler();
   void emit_local_exit();
 
@@ -262,6 +267,8 @@ Status Translator::insn(uint32_t pc, const Instruction& in) {
     case Op::Call: {
       HelperFn fn = prog_.helpers().get(in.imm);
       if (!fn) return errorf("pc {}: call to unknown helper id {}", pc, in.imm);
+      if (in.imm == BPF_FUNC_map_lookup_elem && fn == helpers::xdp_helpers().get(in.imm))
+        inline_array_lookups(pc);
       helper_call(pc, fn_ptr(reinterpret_cast<uint64_t>(fn)),
                   {reg(1), reg(2), reg(3), reg(4), reg(5), rc_}, helper_ty);
       return {};
@@ -546,6 +553,47 @@ void Translator::atomic(const Instruction& in) {
   }
   Value* old = b_.CreateAtomicRMW(bin, p, s, align, order);
   if (fetch) set(in.src, is64 ? old : b_.CreateZExt(old, i64()));
+}
+
+// bpf_map_lookup_elem on an array map the program names, as ArrayMap::lookup
+// computes it (maps/array_map.h): one test per array map for r1, which the
+// optimizer folds when r1 is the map's constant handle. Other maps fall
+// through to the helper call emitted after this.
+void Translator::inline_array_lookups(uint32_t pc) {
+  const auto& insns = prog_.decoded().insns;
+  std::vector<uint64_t> seen;
+  for (uint32_t i = 0; i < insns.size(); ++i) {
+    const Instruction& l = insns[i];
+    if (l.op != Op::Lddw || (l.src != ebpf::kPseudoMapFd && l.src != ebpf::kPseudoMapIdx)) continue;
+    const uint64_t handle = prog_.lddw_value(i);
+    if (!handle || std::find(seen.begin(), seen.end(), handle) != seen.end()) continue;
+    seen.push_back(handle);
+    const auto* map = reinterpret_cast<const maps::Map*>(handle);
+    const bool percpu = map->type() == BPF_MAP_TYPE_PERCPU_ARRAY;
+    if (map->type() != BPF_MAP_TYPE_ARRAY && !percpu) continue;
+    const auto* array = dynamic_cast<const maps::ArrayMap*>(map);
+    if (!array) continue;
+    const maps::ArrayLayout& layout = array->layout();
+
+    BasicBlock* hit = BasicBlock::Create(ctx_, "array_lookup", fn_);
+    BasicBlock* other = BasicBlock::Create(ctx_, "not_this_array", fn_);
+    b_.CreateCondBr(b_.CreateICmpEQ(reg(1), c64(handle)), hit, other);
+    b_.SetInsertPoint(hit);
+    Value* key = b_.CreateIntToPtr(reg(2), ptr());
+    Value* index = b_.CreateZExt(b_.CreateAlignedLoad(i32(), key, llvm::Align(1)), i64());
+    Value* ok = b_.CreateICmpULT(index, c64(layout.max_entries));
+    Value* addr = b_.CreateAdd(c64(reinterpret_cast<uint64_t>(layout.values)),
+                               b_.CreateMul(index, c64(layout.stride)));
+    if (percpu) {
+      Value* cpu =
+          b_.CreateZExt(b_.CreateLoad(i32(), b_.CreateGEP(i8(), rc_, c64(rt_.cpu_offset))), i64());
+      ok = b_.CreateAnd(ok, b_.CreateICmpULT(cpu, c64(map->num_cpus())));
+      addr = b_.CreateAdd(addr, b_.CreateMul(cpu, c64(layout.cpu_stride)));
+    }
+    set(0, b_.CreateSelect(ok, addr, c64(0)));
+    b_.CreateBr(block_at(pc + 1));
+    b_.SetInsertPoint(other);
+  }
 }
 
 // A helper call: r0 = fn(r1..r5, rc); then, rarely, the helper asked to stop.

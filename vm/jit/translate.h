@@ -28,8 +28,9 @@ struct Runtime {
   uint64_t nested_tail_call;
   // uint64_t (const HelperTable*, uint64_t id, r1..r5, RunContext*): callx.
   uint64_t callx;
-  // Offset of RunContext::stop (a byte).
+  // Offsets of RunContext::stop (a byte) and RunContext::cpu (32 bits).
   uint32_t stop_offset;
+  uint32_t cpu_offset;
 };
 
 Expected<std::unique_ptr<llvm::Module>> translate(const Program& prog, llvm::LLVMContext& ctx,
