@@ -86,6 +86,8 @@ Expected<std::unique_ptr<GenPort>> GenPort::create(std::string name, const GenPo
     q.lengths.push_back(static_cast<uint32_t>(bytes.size()));
     q.hashes.push_back(hash);
     q.bytes.insert(q.bytes.end(), bytes.begin(), bytes.end());
+    // Padded to whole 64-byte blocks, which rx_burst copies with fixed-size moves.
+    q.bytes.resize((q.bytes.size() + 63) / 64 * 64);
   }
   if (options.count) {
     p->limited_ = true;
@@ -111,7 +113,7 @@ uint16_t GenPort::rx_burst(uint16_t queue, std::span<Packet*> out) {
   Queue& q = *queues_[queue];
   if (q.offsets.empty() || q.left == 0) return 0;
   const uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(out.size(), q.left));
-  const uint32_t n = q.pool.alloc(out.first(want));
+  const uint32_t n = q.pool.take(out.data(), want);
   if (n < want) counters_[queue].rx_dropped.fetch_add(want - n, std::memory_order_relaxed);
   const uint64_t now = __rdtsc();
   uint64_t bytes = 0;
@@ -120,7 +122,9 @@ uint16_t GenPort::rx_burst(uint16_t queue, std::span<Packet*> out) {
     Packet* p = out[i];
     const uint32_t len = q.lengths[q.next];
     p->reset(len);
-    std::memcpy(p->xdp.data, q.bytes.data() + q.offsets[q.next], len);
+    // Whole blocks: the frame's padding lands in the buffer's tailroom.
+    const uint8_t* src = q.bytes.data() + q.offsets[q.next];
+    for (uint32_t off = 0; off < len; off += 64) std::memcpy(p->xdp.data + off, src + off, 64);
     p->rss_hash = q.hashes[q.next];
     p->rx_tsc = now;
     p->queue = queue;
@@ -138,9 +142,14 @@ uint16_t GenPort::rx_burst(uint16_t queue, std::span<Packet*> out) {
 
 uint16_t GenPort::tx_burst(uint16_t queue, Packet* const* pkts, uint16_t n) {
   uint64_t bytes = 0;
+  HeapPacketPool& own = queues_[queue % queues_.size()]->pool;
   for (uint16_t i = 0; i < n; ++i) {
-    bytes += pkts[i]->length();
-    pkts[i]->pool->free(pkts[i]);
+    Packet* p = pkts[i];
+    bytes += p->length();
+    if (p->pool == &own)
+      own.put(p);
+    else
+      p->pool->free(p);
   }
   counters_[queue % counters_.size()].add_tx(n, bytes);
   return n;
