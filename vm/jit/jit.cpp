@@ -326,7 +326,7 @@ Expected<std::shared_ptr<const JitProgram>> jit_compile(std::shared_ptr<const Pr
                                                         const JitOptions& options) {
   if (!program) return errorf("jit_compile: no program");
   if (options.use_cache)
-    if (auto jp = registered(program.get())) {
+    if (auto jp = registered(program.get()); jp && jp->opt_level_ == options.opt_level) {
       cache().hits.fetch_add(1, std::memory_order_relaxed);
       return jp;
     }
@@ -365,6 +365,7 @@ Expected<std::shared_ptr<const JitProgram>> jit_compile(std::shared_ptr<const Pr
 
   auto jp = std::make_shared<JitProgram>(program, std::move(code));
   jp->from_cache_ = hit;
+  jp->opt_level_ = options.opt_level;
   Registry& r = registry();
   std::lock_guard lock(r.mu);
   r.by_program[program.get()] = jp;

@@ -38,7 +38,10 @@ class JitProgram {
 
   // Like vm::interpret in fast mode: r0, with rc.stop telling how it ended.
   // Tail calls run the target's JIT code when the target was compiled (and is
-  // alive), else the interpreter.
+  // alive), else the interpreter. The target starts with r1 = the context and
+  // r2 = 0 (the interpreter leaves r2 as the helper call had it; no verified
+  // program can read it). A tail call from a local function runs the target
+  // to its end and returns its r0 from that function, as in Linux.
   uint64_t run(uint64_t r1, uint64_t r2, RunContext& rc) const;
 
   const Program& program() const { return *program_; }
@@ -54,6 +57,7 @@ class JitProgram {
   std::shared_ptr<const Program> program_;
   std::shared_ptr<const JitCode> code_;
   bool from_cache_ = false;
+  int opt_level_ = 2;
 };
 
 // Compiles (or finds in the cache) the native code of `program`. Errors name
