@@ -154,6 +154,13 @@ Status fill(maps::Map& map, const json& jm, const std::string& path) {
     } else {
       auto key = parse_hex(je.value("key", ""));
       if (!key) return key.error().context(path + ": map '" + map.spec().name + "'");
+      // Per-CPU values saved by a run with fewer engines: the missing CPUs'
+      // copies start at zero. (With more engines saved than now, a CPU's
+      // copy would be lost: refused below.)
+      const size_t slot = (static_cast<size_t>(map.value_size()) + 7) / 8 * 8;
+      if (map.percpu() && key->size() == map.key_size() && !value->empty() &&
+          value->size() % slot == 0 && value->size() < map.user_value_size())
+        value->resize(map.user_value_size(), 0);
       if (key->size() != map.key_size() || value->size() != map.user_value_size())
         return errorf("{}: map '{}': entry of {}/{} bytes, expected key {} and value {}", path,
                       map.spec().name, key->size(), value->size(), map.key_size(),
