@@ -138,6 +138,12 @@ class DpdkPort final : public Port {
   uint16_t rx_queues() const override { return rxq_; }
   uint16_t tx_queues() const override { return txq_; }
   bool hardware_rss() const override { return rss_; }
+  std::string device() const override {
+    rte_eth_dev_info info;
+    std::string driver =
+        rte_eth_dev_info_get(id_, &info) == 0 && info.driver_name ? info.driver_name : "?";
+    return fmt::format("DPDK {}, {} rx / {} tx queues{}", driver, rxq_, txq_, rss_ ? ", RSS" : "");
+  }
 
   uint16_t rx_burst(uint16_t queue, std::span<Packet*> out) override {
     rte_mbuf* m[kBatchSize];

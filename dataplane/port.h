@@ -79,6 +79,8 @@ class Port {
   virtual bool finite() const { return false; }
   // Does the device spread packets over RX queues itself (hardware RSS)?
   virtual bool hardware_rss() const { return false; }
+  // What the port is underneath, for reports ("net_af_xdp, 2 queues, RSS").
+  virtual std::string device() const { return {}; }
   // Flushes output (pcap files) and reports what went wrong on the way.
   virtual Status close() { return {}; }
 

@@ -135,6 +135,7 @@ nlohmann::ordered_json summary(const DataPlane& dp, const std::string& program,
     ports.push_back({{"port", p},
                      {"ifindex", port_ifindex(static_cast<uint32_t>(p))},
                      {"spec", dp.port(p).name()},
+                     {"device", dp.port(p).device()},
                      {"rx_packets", s.rx_packets},
                      {"tx_packets", s.tx_packets},
                      {"rx_dropped", s.rx_dropped},
@@ -169,12 +170,15 @@ void print_summary(const nlohmann::ordered_json& j) {
                 j["swap_latency_us"]["mean"].get<double>(),
                 j["swap_latency_us"]["max"].get<double>());
   for (const auto& p : j["ports"])
-    std::printf("  port %u (ifindex %u) %s: rx %llu, tx %llu, rx dropped %llu, tx dropped %llu\n",
-                p["port"].get<uint32_t>(), p["ifindex"].get<uint32_t>(),
-                p["spec"].get<std::string>().c_str(), p["rx_packets"].get<unsigned long long>(),
-                p["tx_packets"].get<unsigned long long>(),
-                p["rx_dropped"].get<unsigned long long>(),
-                p["tx_dropped"].get<unsigned long long>());
+    std::printf(
+        "  port %u (ifindex %u) %s%s: rx %llu, tx %llu, rx dropped %llu, tx dropped %llu\n",
+        p["port"].get<uint32_t>(), p["ifindex"].get<uint32_t>(),
+        p["spec"].get<std::string>().c_str(),
+        p["device"].get<std::string>().empty()
+            ? ""
+            : (" [" + p["device"].get<std::string>() + "]").c_str(),
+        p["rx_packets"].get<unsigned long long>(), p["tx_packets"].get<unsigned long long>(),
+        p["rx_dropped"].get<unsigned long long>(), p["tx_dropped"].get<unsigned long long>());
 }
 
 void run_dataplane(const RunArgs& a, bool bench) {
