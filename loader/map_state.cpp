@@ -161,6 +161,12 @@ Status fill(maps::Map& map, const json& jm, const std::string& path) {
       if (map.percpu() && key->size() == map.key_size() && !value->empty() &&
           value->size() % slot == 0 && value->size() < map.user_value_size())
         value->resize(map.user_value_size(), 0);
+      // Saved with more CPUs than now: fine when the extra copies are zero.
+      if (map.percpu() && key->size() == map.key_size() && value->size() % slot == 0 &&
+          value->size() > map.user_value_size() &&
+          std::all_of(value->begin() + map.user_value_size(), value->end(),
+                      [](uint8_t b) { return b == 0; }))
+        value->resize(map.user_value_size());
       if (key->size() != map.key_size() || value->size() != map.user_value_size())
         return errorf("{}: map '{}': entry of {}/{} bytes, expected key {} and value {}", path,
                       map.spec().name, key->size(), value->size(), map.key_size(),
@@ -184,7 +190,19 @@ Expected<std::shared_ptr<MapSet>> read_state(const std::string& path,
   for (const json& jm : (*state)["maps"]) {
     auto spec = spec_of(jm, path);
     if (!spec) return spec.error();
-    auto map = maps::create_map(*spec, options);
+    // Per-CPU maps get as many CPUs as the run that saved them had.
+    maps::MapOptions map_options = options;
+    const size_t slot = (static_cast<size_t>(spec->value_size) + 7) / 8 * 8;
+    const auto entries = jm.value("entries", json::array());
+    if (!entries.empty() && entries[0].contains("value") && entries[0]["value"].is_string()) {
+      const size_t saved = entries[0]["value"].get<std::string>().size() / 2;
+      const bool percpu = spec->type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+                          spec->type == BPF_MAP_TYPE_PERCPU_HASH ||
+                          spec->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+      if (percpu && saved % slot == 0 && saved / slot > map_options.num_cpus)
+        map_options.num_cpus = static_cast<uint32_t>(saved / slot);
+    }
+    auto map = maps::create_map(*spec, map_options);
     if (!map) return map.error().context(path);
     EBPFAAS_TRY(fill(**map, jm, path));
     set->add(std::move(*map));
