@@ -1,27 +1,36 @@
 // JIT speed: ns per packet for each seed NF and packet size in the ebpfaas JIT
-// and interpreter, beside the Linux kernel's JIT on the same object and packet
-// in the same run (libbpf + BPF_PROG_TEST_RUN with repeat; its duration field);
-// and JIT compile time per NF.
+// and interpreter, beside two anchors measured in the same run: the NF's C
+// compiled natively for x86-64 (bench/native: the same source, a shim that
+// calls ebpfaas's helpers and inlines array lookups as the JIT does, the same
+// maps, buffer and loop), and the Linux kernel's JIT on the same object and
+// packet (libbpf + BPF_PROG_TEST_RUN with repeat; its duration field); and JIT
+// compile time per NF.
 //
 //   build/bin/jit_bench [--repeat N] [--rounds R]
 //
 // As in BPF_PROG_TEST_RUN, the repeats of one packet share the buffer and the
 // maps: what one run writes (the router's TTL decrement) the next one sees, on
-// both sides alike.
+// every side alike. Before timing, one run of each ebpfaas tier and the native
+// code on its own maps must give the same verdict and redirect target.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dlfcn.h>
 #include <linux/bpf.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "bench/native/native_abi.h"
 #include "dataplane/packet_builder.h"
+#include "helpers/linux_helpers.h"
 #include "loader/load.h"
+#include "maps/array_map.h"
 #include "support/qsbr.h"
 #include "vm/jit/jit.h"
 #include "vm/xdp_frame.h"
@@ -156,6 +165,82 @@ double kernel_run(const KernelProg& k, const Bytes& pkt, uint32_t repeat) {
   return static_cast<double>(run.duration);
 }
 
+// The NF compiled natively (bench/native/<nf>.so), wired to an object's maps.
+static_assert(offsetof(ebpfaas_native_xdp_md, data) == offsetof(helpers::XdpBuff, data));
+static_assert(offsetof(ebpfaas_native_xdp_md, data_end) == offsetof(helpers::XdpBuff, data_end));
+static_assert(offsetof(ebpfaas_native_xdp_md, data_meta) == offsetof(helpers::XdpBuff, data_meta));
+static_assert(offsetof(ebpfaas_native_xdp_md, ingress_ifindex) ==
+              offsetof(helpers::XdpBuff, ingress_ifindex));
+static_assert(offsetof(ebpfaas_native_xdp_md, rx_queue_index) ==
+              offsetof(helpers::XdpBuff, rx_queue_index));
+static_assert(offsetof(ebpfaas_native_xdp_md, egress_ifindex) ==
+              offsetof(helpers::XdpBuff, egress_ifindex));
+static_assert(sizeof(ebpfaas_native_xdp_md) == sizeof(helpers::XdpBuff));
+
+struct NativeProg {
+  using Fn = int (*)(ebpfaas_native_xdp_md*);
+  void* module = nullptr;
+  Fn fn = nullptr;
+  ebpfaas_native_env* env = nullptr;
+  std::vector<ebpfaas_native_map> maps;  // what the module's map structs point to
+  std::string problem;
+  NativeProg() = default;
+  NativeProg(const NativeProg&) = delete;
+  NativeProg& operator=(const NativeProg&) = delete;
+  ~NativeProg() {
+    if (module) dlclose(module);
+  }
+
+  uint32_t run(helpers::XdpBuff& b, helpers::RunContext& rc) const {
+    rc.xdp = &b;
+    env->rc = &rc;
+    const int r = fn(reinterpret_cast<ebpfaas_native_xdp_md*>(&b));
+    if (rc.stop == helpers::RunContext::Stop::kFault) return XDP_ABORTED;
+    return static_cast<uint32_t>(r);
+  }
+};
+
+void native_load(const std::string& path, const loader::LoadedObject& obj, NativeProg& n) {
+  n.module = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!n.module) {
+    n.problem = dlerror();
+    return;
+  }
+  n.env = static_cast<ebpfaas_native_env*>(dlsym(n.module, "ebpfaas_native_env"));
+  const std::string& entry = obj.programs.front().name;
+  n.fn = reinterpret_cast<NativeProg::Fn>(dlsym(n.module, entry.c_str()));
+  if (!n.env || !n.fn) {
+    n.problem = "module lacks ebpfaas_native_env or " + entry;
+    n.fn = nullptr;
+    return;
+  }
+  const helpers::HelperTable& table = helpers::xdp_helpers();
+  for (int id = 0; id < EBPFAAS_NATIVE_MAX_HELPER; ++id)
+    n.env->helpers[id] = reinterpret_cast<ebpfaas_native_helper_fn>(table.get(id));
+  const auto& maps = obj.maps->all();
+  n.maps.resize(maps.size());  // not resized again: the module holds pointers
+  for (size_t i = 0; i < maps.size(); ++i) {
+    maps::Map* m = maps[i].get();
+    void* def = dlsym(n.module, m->name().c_str());
+    if (!def) {
+      n.problem = "module lacks map " + m->name();
+      n.fn = nullptr;
+      return;
+    }
+    ebpfaas_native_map& d = n.maps[i];
+    d.handle = reinterpret_cast<uint64_t>(m);
+    if (m->type() == BPF_MAP_TYPE_ARRAY || m->type() == BPF_MAP_TYPE_PERCPU_ARRAY) {
+      const maps::ArrayLayout& l = static_cast<maps::ArrayMap*>(m)->layout();
+      d.values = l.values;
+      d.cpu_stride = l.cpu_stride;
+      d.stride = l.stride;
+      d.max_entries = l.max_entries;
+    }
+    const ebpfaas_native_map* p = &d;
+    std::memcpy(def, &p, sizeof(p));
+  }
+}
+
 template <class Run>
 double ebpfaas_run(const Bytes& pkt, uint32_t repeat, Run&& run) {
   static vm::XdpFrame frame;
@@ -170,6 +255,23 @@ double ebpfaas_run(const Bytes& pkt, uint32_t repeat, Run&& run) {
   const double t = now_ns() - t0;
   if (sink == 0xffffffffffffull) std::puts("");
   return t / repeat;
+}
+
+// What one run on a fresh copy of the packet did: verdict and redirect target.
+struct Outcome {
+  uint32_t verdict = 0;
+  uint32_t ifindex = 0;
+  uint64_t flags = 0;
+  bool operator==(const Outcome&) const = default;
+};
+
+template <class Run>
+Outcome outcome(const Bytes& pkt, Run&& run) {
+  static vm::XdpFrame frame;
+  if (!frame.load(pkt, kIngress)) std::exit(1);
+  helpers::RunContext rc;
+  const uint32_t verdict = run(frame.buff(), rc);
+  return Outcome{verdict, rc.redirect.ifindex, rc.redirect.flags};
 }
 
 }  // namespace
@@ -189,22 +291,26 @@ int main(int argc, char** argv) {
   }
   QsbrThread engine(QsbrDomain::global());
   std::printf("repeat %u, %u interleaved rounds; ns per packet, median (best)\n\n", repeat, rounds);
-  std::printf("| NF | packet B | ebpfaas JIT | ebpfaas interpreter | Linux JIT | JIT / Linux |\n");
-  std::printf("|---|---|---|---|---|---|\n");
+  std::printf("native: the NF's C compiled by %s -O2\n\n", EBPFAAS_NATIVE_CC);
+  std::printf(
+      "| NF | packet B | ebpfaas JIT | ebpfaas interpreter | native C | JIT / native | Linux JIT "
+      "| JIT / Linux |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
   std::vector<std::pair<std::string, Stats>> compile_times;
   for (const NfCase& nf : cases()) {
     const std::string path = std::string(EBPFAAS_NFS_DIR) + "/" + nf.name + ".o";
-    // Two copies of the maps, so that the tiers do not share state.
+    // A copy of the maps per tier, so that the tiers do not share state.
     loader::LoadOptions options;
     options.map_options.ifindex_exists = [](uint32_t) { return true; };
     auto interp_obj = loader::load_file(path, options);
     auto jit_obj = loader::load_file(path, options);
-    if (!interp_obj || !jit_obj) {
-      std::fprintf(stderr, "%s: %s\n", path.c_str(),
-                   (interp_obj ? jit_obj.error() : interp_obj.error()).message().c_str());
-      return 1;
-    }
-    for (auto* obj : {&*interp_obj, &*jit_obj})
+    auto native_obj = loader::load_file(path, options);
+    for (auto* o : {&interp_obj, &jit_obj, &native_obj})
+      if (!*o) {
+        std::fprintf(stderr, "%s: %s\n", path.c_str(), o->error().message().c_str());
+        return 1;
+      }
+    for (auto* obj : {&*interp_obj, &*jit_obj, &*native_obj})
       for (const Entry& e : nf.setup) {
         auto m = obj->maps->find(e.map);
         if (!m || m->user_update(e.key.data(), e.value.data(), BPF_ANY) != 0) {
@@ -227,19 +333,38 @@ int main(int argc, char** argv) {
     if (!jit) return 1;
     KernelProg kernel;
     kernel_load(path, nf, kernel);
+    NativeProg native;
+    native_load(std::string(EBPFAAS_NATIVE_NF_DIR) + "/" + nf.name + ".so", *native_obj, native);
+    const auto run_jit = [&](helpers::XdpBuff& b, helpers::RunContext& rc) {
+      return vm::run_xdp_jit(**jit, b, rc);
+    };
+    const auto run_interp = [&](helpers::XdpBuff& b, helpers::RunContext& rc) {
+      return vm::run_xdp(*interp_prog, b, rc);
+    };
+    const auto run_native = [&](helpers::XdpBuff& b, helpers::RunContext& rc) {
+      return native.run(b, rc);
+    };
 
     for (size_t size : {64, 512, 1500}) {
       const Bytes pkt = packet(size);
-      Stats sj, si, sk;
+      // The same outcome in every tier (each on its own maps, so they stay alike).
+      const Outcome oj = outcome(pkt, run_jit), oi = outcome(pkt, run_interp);
+      if (oj != oi || (native.fn && outcome(pkt, run_native) != oj)) {
+        std::fprintf(stderr, "%s, %zu B: the tiers disagree (JIT verdict %u)\n", nf.name, size,
+                     oj.verdict);
+        return 1;
+      }
+      engine.quiescent();
+      Stats sj, si, sn, sk;
       for (uint32_t r = 0; r < rounds; ++r) {
-        sj.v.push_back(ebpfaas_run(pkt, repeat, [&](helpers::XdpBuff& b, helpers::RunContext& rc) {
-          return vm::run_xdp_jit(**jit, b, rc);
-        }));
+        sj.v.push_back(ebpfaas_run(pkt, repeat, run_jit));
         engine.quiescent();
-        si.v.push_back(ebpfaas_run(pkt, repeat, [&](helpers::XdpBuff& b, helpers::RunContext& rc) {
-          return vm::run_xdp(*interp_prog, b, rc);
-        }));
+        si.v.push_back(ebpfaas_run(pkt, repeat, run_interp));
         engine.quiescent();
+        if (native.fn) {
+          sn.v.push_back(ebpfaas_run(pkt, repeat, run_native));
+          engine.quiescent();
+        }
         if (kernel.fd >= 0) {
           const double k = kernel_run(kernel, pkt, repeat);
           if (k >= 0) sk.v.push_back(k);
@@ -247,6 +372,11 @@ int main(int argc, char** argv) {
       }
       std::printf("| %s | %zu | %.1f (%.1f) | %.1f (%.1f) | ", nf.name, size, sj.median(),
                   sj.best(), si.median(), si.best());
+      if (sn.v.empty()) {
+        std::printf("n/a (%s) | | ", native.problem.c_str());
+      } else {
+        std::printf("%.1f (%.1f) | %.2f | ", sn.median(), sn.best(), sj.median() / sn.median());
+      }
       if (sk.v.empty()) {
         std::printf("n/a (%s) | |\n",
                     kernel.problem.empty() ? "test run failed" : kernel.problem.c_str());
