@@ -8,6 +8,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 #include <unistd.h>
 #include <x86intrin.h>
 
@@ -85,6 +86,11 @@ Status init_eal(bool pci) {
   return {};
 }
 
+std::atomic<int> pool_serial{0};
+int pool_serial_next() {
+  return pool_serial++;
+}
+
 class DpdkPool final : public PacketPool {
  public:
   explicit DpdkPool(rte_mempool* mp) : mp_(mp) {}
@@ -120,18 +126,37 @@ class DpdkPool final : public PacketPool {
 
 class DpdkPort final : public Port {
  public:
+  // With one device RX queue and `queues` > 1 wanted, the port spreads
+  // packets over `queues` by software RSS (rings fed by queue 0's engine).
   DpdkPort(std::string name, uint16_t port_id, rte_mempool* mp, uint16_t rxq, uint16_t txq,
-           bool rss)
+           bool rss, uint16_t queues)
       : Port(std::move(name)),
         id_(port_id),
         pool_(mp),
         rxq_(rxq),
         txq_(txq),
         rss_(rss),
-        counters_(std::max(rxq, txq)),
-        tx_locks_(txq) {}
+        sw_rss_(rxq == 1 && queues > 1 ? queues : 1),
+        counters_(std::max<uint16_t>(std::max(rxq, txq), queues)),
+        tx_locks_(txq) {
+    if (rxq == 1 && queues > 1) {
+      rings_.assign(queues, nullptr);
+      for (uint16_t q = 1; q < queues; ++q) {
+        const std::string ring = fmt::format("ebpfaas_r{}_{}", pool_serial_next(), q);
+        rings_[q] = rte_ring_create(ring.c_str(), 1024, rte_eth_dev_socket_id(id_),
+                                    RING_F_SP_ENQ | RING_F_SC_DEQ);
+      }
+      rxq_ = queues;
+    }
+  }
   ~DpdkPort() override {
     rte_eth_dev_stop(id_);
+    for (rte_ring* r : rings_) {
+      if (!r) continue;
+      void* obj;
+      while (rte_ring_sc_dequeue(r, &obj) == 0) pool_.free(static_cast<Packet*>(obj));
+      rte_ring_free(r);
+    }
     rte_eth_dev_close(id_);
     rte_mempool_free(pool_.mempool());
   }
@@ -142,10 +167,44 @@ class DpdkPort final : public Port {
     rte_eth_dev_info info;
     std::string driver =
         rte_eth_dev_info_get(id_, &info) == 0 && info.driver_name ? info.driver_name : "?";
-    return fmt::format("DPDK {}, {} rx / {} tx queues{}", driver, rxq_, txq_, rss_ ? ", RSS" : "");
+    return fmt::format("DPDK {}, {} rx / {} tx queues{}", driver, rxq_, txq_,
+                       rss_             ? ", RSS"
+                       : rings_.empty() ? ""
+                                        : ", software RSS");
   }
 
   uint16_t rx_burst(uint16_t queue, std::span<Packet*> out) override {
+    if (rings_.empty()) return receive(queue, out);
+    if (queue != 0) {
+      // Packet* and void* share a representation: the ring fills `out` directly.
+      const unsigned want = static_cast<unsigned>(std::min<size_t>(out.size(), kBatchSize));
+      return static_cast<uint16_t>(rte_ring_sc_dequeue_burst(
+          rings_[queue], reinterpret_cast<void**>(out.data()), want, nullptr));
+    }
+    // Queue 0's engine drains the device and hands each packet to its queue.
+    Packet* got[kBatchSize];
+    const uint16_t n = receive(0, {got, std::min<size_t>(out.size(), kBatchSize)});
+    uint16_t kept = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+      Packet* p = got[i];
+      p->rss_hash = sw_rss_.hash(p->bytes());
+      const uint16_t q = sw_rss_.queue_for_hash(p->rss_hash);
+      if (q == 0) {
+        out[kept++] = p;
+        continue;
+      }
+      p->queue = q;
+      p->xdp.rx_queue_index = q;
+      if (rte_ring_sp_enqueue(rings_[q], p) != 0) {
+        counters_[q].rx_dropped.fetch_add(1, std::memory_order_relaxed);
+        pool_.free(p);
+      }
+    }
+    return kept;
+  }
+
+ private:
+  uint16_t receive(uint16_t queue, std::span<Packet*> out) {
     rte_mbuf* m[kBatchSize];
     const uint16_t want = static_cast<uint16_t>(std::min<size_t>(out.size(), kBatchSize));
     const uint16_t n = rte_eth_rx_burst(id_, queue, m, want);
@@ -177,6 +236,7 @@ class DpdkPort final : public Port {
     return kept;
   }
 
+ public:
   uint16_t tx_burst(uint16_t queue, Packet* const* pkts, uint16_t n) override {
     rte_mbuf* m[kBatchSize];
     uint16_t sent_total = 0;
@@ -252,11 +312,11 @@ class DpdkPort final : public Port {
   DpdkPool pool_;
   uint16_t rxq_, txq_;
   bool rss_;
+  RssDispatch sw_rss_;
+  std::vector<rte_ring*> rings_;  // software RSS: by queue, [0] unused
   std::vector<QueueCounters> counters_;
   std::vector<TxLock> tx_locks_;
 };
-
-std::atomic<int> pool_serial{0};
 
 Expected<std::unique_ptr<Port>> setup_port(std::string name, uint16_t id,
                                            const PortOptions& options) {
@@ -311,7 +371,7 @@ Expected<std::unique_ptr<Port>> setup_port(std::string name, uint16_t id,
     rte_eth_dev_rss_reta_update(id, reta.data(), info.reta_size);  // best effort
   }
   rte_eth_promiscuous_enable(id);
-  return std::unique_ptr<Port>(new DpdkPort(std::move(name), id, mp, rxq, txq, rss));
+  return std::unique_ptr<Port>(new DpdkPort(std::move(name), id, mp, rxq, txq, rss, want));
 }
 
 }  // namespace

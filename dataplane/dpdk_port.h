@@ -12,7 +12,10 @@
 //
 // RSS: with several queues on a device that hashes (flow_type_rss_offloads),
 // the port programs the Microsoft key (dataplane/rss.h) and a round-robin
-// redirection table through rte_eth_dev_rss_hash_update/_reta_update.
+// redirection table through rte_eth_dev_rss_reta_update. A device with a
+// single RX queue (net_pcap, af_packet with one qpair, ...) is spread by
+// software RSS with the same key: the engine of queue 0 drains the device and
+// hands each packet over an SPSC ring to the engine of its queue.
 #pragma once
 
 #include <memory>

@@ -19,6 +19,10 @@
 
 #include "dataplane/dpdk_port.h"
 #include "dataplane/engine.h"
+#include "dataplane/pcap_file.h"
+#include "dataplane/rss.h"
+#include "dataplane/traffic.h"
+#include "tests/dataplane/temp_dir.h"
 
 namespace ebpfaas::dataplane {
 namespace {
@@ -107,6 +111,51 @@ TEST(DpDpdk, RingDeviceLoopsBack) {
   ASSERT_EQ(n, 1);
   EXPECT_EQ(std::vector<uint8_t>(batch[0]->bytes().begin(), batch[0]->bytes().end()), bytes);
   batch[0]->pool->free(batch[0]);
+}
+
+class DpDpdkPcap : public testing::TempDirTest {};
+
+// net_pcap has one RX queue: the port spreads it over two by software RSS.
+TEST_F(DpDpdkPcap, SingleQueueDeviceGetsSoftwareRss) {
+  if (!dpdk_available()) GTEST_SKIP() << "SKIPPED: built without DPDK";
+  TrafficOptions opt;
+  opt.flows = 64;
+  auto gen = TrafficGenerator::create(opt);
+  ASSERT_TRUE(gen);
+  {
+    auto w = PcapWriter::create(path("in.pcap"));
+    ASSERT_TRUE(w);
+    std::vector<uint8_t> frame(gen->max_frame_size());
+    for (int i = 0; i < 200; ++i) {
+      GeneratedPacket g = gen->next(frame.data());
+      w->write(g.timestamp_ns, {frame.data(), g.length});
+    }
+    ASSERT_TRUE(w->close());
+  }
+  std::string why;
+  auto port = open_or_skip(
+      "dpdk:net_pcap0,rx_pcap=" + path("in.pcap") + ",tx_pcap=" + path("out.pcap"), 2, &why);
+  if (!port && !why.empty()) GTEST_SKIP() << "SKIPPED: " << why;
+  ASSERT_TRUE(port);
+  EXPECT_EQ(port->rx_queues(), 2);
+  EXPECT_NE(port->device().find("software RSS"), std::string::npos) << port->device();
+  RssDispatch rss(2);
+  int per_queue[2] = {}, total = 0;
+  for (int round = 0; round < 100000 && total < 200; ++round)
+    for (uint16_t q = 0; q < 2; ++q) {
+      Packet* batch[kBatchSize];
+      uint16_t n = port->rx_burst(q, batch);
+      for (uint16_t i = 0; i < n; ++i) {
+        EXPECT_EQ(rss.queue(batch[i]->bytes()), q);
+        EXPECT_EQ(batch[i]->queue, q);
+        batch[i]->pool->free(batch[i]);
+      }
+      per_queue[q] += n;
+      total += n;
+    }
+  EXPECT_EQ(total, 200);
+  EXPECT_GT(per_queue[0], 0);
+  EXPECT_GT(per_queue[1], 0);
 }
 
 TEST(DpDpdk, UnknownDeviceIsAnError) {
