@@ -21,7 +21,7 @@ namespace {
 
 struct ProgRunArgs {
   std::string object, section, in, out, state, clock = "real";
-  uint32_t repeat = 1, port = 1;
+  uint32_t repeat = 1, port = 0, ifindex = 0;  // ifindex 0: port + 1
   bool jit = false, interp = false, checked = false, jsonl = false, dump_maps = false,
        no_verify = false;
 };
@@ -82,7 +82,7 @@ void run_prog(const ProgRunArgs& a) {
     if (!next) throw CommandError(next.error().message());
     if (!*next) break;
     const dataplane::PcapPacket& pkt = **next;
-    if (auto st = frame.load(pkt.data, a.port); !st)
+    if (auto st = frame.load(pkt.data, a.ifindex ? a.ifindex : a.port + 1); !st)
       throw CommandError(fmt::format("{}: packet {}: {}", a.in, packets + 1, st.error().message()));
     rc.clock_ns = pkt.timestamp_ns;
     uint32_t ret = 0;
@@ -144,9 +144,14 @@ void add_prog_commands(CLI::App& app) {
   run->add_option("--in", a.in, "input pcap file")->required();
   run->add_option("--out", a.out, "write packets not dropped, as the program left them");
   run->add_option("--repeat", a.repeat, "runs per packet (they share buffer and maps)");
-  run->add_option("--port", a.port,
-                  "ingress ifindex seen by the program (ctx->ingress_ifindex); default 1, the "
-                  "loopback device BPF_PROG_TEST_RUN reports when given no context");
+  auto* port =
+      run->add_option("--port", a.port,
+                      "ingress port P, numbered as `ebpfaas run` numbers ports: the program sees "
+                      "ctx->ingress_ifindex P + 1 (default 0: ifindex 1, the loopback device "
+                      "BPF_PROG_TEST_RUN reports when given no context)");
+  run->add_option("--ifindex", a.ifindex, "ingress ifindex seen by the program, as is")
+      ->check(CLI::Range(1u, 0x7fffffffu))
+      ->excludes(port);
   auto* i = run->add_flag("--interp", a.interp, "run in the interpreter (default)");
   auto* j = run->add_flag("--jit", a.jit, "run JIT-compiled code");
   i->excludes(j);
