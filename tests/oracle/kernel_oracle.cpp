@@ -186,23 +186,43 @@ Expected<OracleReport> run_oracle(const OracleOptions& o, std::span<const Oracle
       if (&p == prog) jit = *compiled;
     }
 
-  // The kernel: libbpf opens and loads the same file.
-  LIBBPF_OPTS(bpf_object_open_opts, open_opts);
-  KernelObject kobj(bpf_object__open_file(o.object.c_str(), &open_opts));
-  if (!kobj) return errorf("libbpf: cannot open {}: {}", o.object, std::strerror(errno));
+  // The kernel: libbpf opens and loads the same file; when another program of
+  // the object does not load there, the chosen one alone.
+  KernelObject kobj;
   bpf_program* kprog = nullptr;
-  bpf_program* p = nullptr;
-  bpf_object__for_each_program(p, kobj.get()) {
-    if (kprog == nullptr && prog->name == bpf_program__name(p)) kprog = p;
+  int err = 0;
+  std::vector<char> log_buf(1 << 20);
+  std::string klog;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool alone = loaded->programs.size() == 1 || attempt == 1;
+    LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+    kobj.reset(bpf_object__open_file(o.object.c_str(), &open_opts));
+    if (!kobj) return errorf("libbpf: cannot open {}: {}", o.object, std::strerror(errno));
+    kprog = nullptr;
+    bpf_program* p = nullptr;
+    bpf_object__for_each_program(p, kobj.get()) {
+      if (kprog == nullptr && prog->name == bpf_program__name(p)) kprog = p;
+    }
+    if (!kprog) return errorf("libbpf: {} has no program {}", o.object, prog->name);
+    if (alone) bpf_object__for_each_program(p, kobj.get()) bpf_program__set_autoload(p, p == kprog);
+    log_buf[0] = 0;
+    bpf_program__set_log_buf(kprog, log_buf.data(), log_buf.size());
+    err = bpf_object__load(kobj.get()) == 0 ? 0 : errno;
+    klog = log_buf.data();
+    if (err == 0 || alone) break;
   }
-  if (!kprog) return errorf("libbpf: {} has no program {}", o.object, prog->name);
-  if (loaded->programs.size() == 1)  // as on the ebpfaas side
-    bpf_object__for_each_program(p, kobj.get()) bpf_program__set_autoload(p, p == kprog);
-  if (bpf_object__load(kobj.get()) != 0) {
-    const int err = errno;
+  if (err != 0) {
     if (err == EPERM || err == ENOSYS) {
       report.why_unavailable =
           fmt::format("SKIPPED: the kernel's BPF is not available here ({})", std::strerror(err));
+      return report;
+    }
+    // A kernel built without a helper the program calls cannot judge it.
+    const size_t at = klog.find("cannot use helper");
+    if (at != std::string::npos) {
+      report.why_unavailable =
+          fmt::format("SKIPPED: this kernel refuses {}: program of this type {}", prog->name,
+                      klog.substr(at, klog.find('\n', at) - at));
       return report;
     }
     return errorf("the kernel refused {} (program {}): {}", o.object, prog->name,

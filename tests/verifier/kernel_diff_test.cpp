@@ -29,6 +29,14 @@ TEST_P(KernelDiff, VerdictMatchesLinux) {
   const bool ours = verify_program(p).ok();
   ASSERT_EQ(ours, p.safe) << "see the corpus tests";
   const bool expected_linux = p.linux == Linux::kAccepts ? true : p.safe;
+  // Kernels may be built without a helper ebpfaas offers: that kernel cannot
+  // judge the program (the verdict is about the helper table, not safety).
+  if (!k.accepted && expected_linux &&
+      k.log.find("program of this type cannot use helper") != std::string::npos) {
+    const size_t at = k.log.find("cannot use helper");
+    GTEST_SKIP() << "SKIPPED: this kernel does not offer the helper: "
+                 << k.log.substr(at, k.log.find('\n', at) - at);
+  }
   EXPECT_EQ(k.accepted, expected_linux)
       << p.name << ": Linux " << (k.accepted ? "accepts" : "rejects") << ", ebpfaas "
       << (ours ? "accepts" : "rejects")

@@ -1,6 +1,8 @@
-// The XDP buffer helpers: bpf_xdp_adjust_head (encapsulation, then XDP_TX),
-// bpf_xdp_adjust_tail (grow and shrink), bpf_xdp_adjust_meta with metadata
-// written, chosen by the source MAC; a per-CPU byte counter and an LRU map.
+// The XDP buffer helpers: `adjust` runs bpf_xdp_adjust_head (encapsulation,
+// then XDP_TX) or bpf_xdp_adjust_tail (grow and shrink), chosen by the source
+// MAC, with a per-CPU byte counter and an LRU map; `adjust_meta` writes
+// metadata with bpf_xdp_adjust_meta (a separate program: some kernels do not
+// offer that helper to XDP programs, and their oracle runs then skip it alone).
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -50,15 +52,27 @@ int adjust(struct xdp_md *ctx)
 		if (bpf_xdp_adjust_tail(ctx, delta)) return XDP_DROP;
 		return XDP_PASS;
 	}
-	if (bpf_xdp_adjust_meta(ctx, -8)) return XDP_DROP;
-	data = (void *)(long)ctx->data;
-	void *meta = (void *)(long)ctx->data_meta;
-	if (meta + 8 > data) return XDP_DROP;
-	*(__u64 *)meta = bpf_csum_diff(0, 0, data, 0, 0) + 0x1122334455ull;
 	data_end = (void *)(long)ctx->data_end;
 	if (data + 34 > data_end) return XDP_PASS;
 	__s64 cs = bpf_csum_diff(0, 0, (__be32 *)(data + 14), 20, 0);
+	if (c) *c += cs & 0xff;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int adjust_meta(struct xdp_md *ctx)
+{
+	int delta = -8 * (int)(((ctx->data_end - ctx->data) & 3) + 1);
+	if (bpf_xdp_adjust_meta(ctx, delta)) return XDP_DROP;
+	void *data = (void *)(long)ctx->data;
+	void *meta = (void *)(long)ctx->data_meta;
+	if (meta + 8 > data) return XDP_DROP;
+	*(__u64 *)meta = bpf_csum_diff(0, 0, data, 0, 0) + 0x1122334455ull;
+	void *data_end = (void *)(long)ctx->data_end;
+	if (data + 34 > data_end) return XDP_PASS;
+	__s64 cs = bpf_csum_diff(0, 0, (__be32 *)(data + 14), 20, 0);
 	*(__u32 *)(meta) = (__u32)cs;
+	if (meta + 16 <= data && (*(__u8 *)(data + 11) & 1)) return XDP_TX;
 	return XDP_PASS;
 }
 char LICENSE[] SEC("license") = "GPL";
