@@ -249,6 +249,12 @@ struct MetricsSnapshot {
   std::string running_call_id;
   uint64_t service_count = 0;  // deployed functions
   uint64_t program_swaps = 0;  // publications into the slot
+  // Conservation of packets across program swaps: every packet the engines
+  // received ran under an execution or under the idle program, none under no
+  // program at all.
+  uint64_t rx_packets = 0;        // received by the engines since the service started
+  uint64_t idle_packets = 0;      // received while the idle program ran
+  uint64_t no_program_drops = 0;  // dropped because nothing was published (always 0)
 };
 
 }  // namespace ebpfaas::control

@@ -32,6 +32,13 @@ namespace ebpfaas::control {
 Result<std::string> image_digest(std::string_view image);
 // "sha256:" + hex SHA-256 of bytes.
 std::string image_of(std::span<const uint8_t> bytes);
+std::string sha256_hex(std::span<const uint8_t> bytes);
+
+// Writes a file so that a crash or a full disk never leaves a partial file in
+// its place: a uniquely named temporary file (threads may write the same path
+// at once), fsync, rename, fsync of the directory. Errors name the path
+// (ENOSPC: "cannot write PATH.tmp...: No space left on device").
+Outcome write_file_durable(const std::string& path, std::span<const uint8_t> data);
 
 struct FunctionRow {
   std::string name;
