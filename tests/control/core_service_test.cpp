@@ -502,6 +502,66 @@ TEST_F(CoreServiceTest, RestartAfterKill) {
   EXPECT_EQ(again->status, ExecutionStatus::kFinished);
 }
 
+constexpr const char* kConfigured = R"(
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("xdp")
+int configured(struct xdp_md *ctx)
+{
+	return ACTION;
+}
+char LICENSE[] SEC("license") = "GPL";
+)";
+
+TEST_F(CoreServiceTest, CflagsAnnotation) {
+  auto s = open(options());
+  ASSERT_TRUE(s);
+  const std::string image = upload(*s, bytes(kConfigured));
+  auto bad = s->deploy({"cfg", image, {}, {{"com.ebpfaas.cflags", "-I/etc"}}, {}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.kind(), ErrorKind::kInvalidArgument);
+  EXPECT_NE(bad.error().message().find("-I/etc"), std::string::npos);
+  auto missing = s->deploy({"cfg", image, {}, {}, {}});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("ACTION"), std::string::npos)
+      << missing.error().message();
+  ASSERT_TRUE(s->deploy({"cfg", image, {}, {{"com.ebpfaas.cflags", "-DACTION=XDP_TX"}}, {}}));
+  auto r = s->execute({"cfg", 0.1, {}, ""});
+  ASSERT_TRUE(r);
+  EXPECT_GT(r->verdicts[3], 0u);  // tx
+  // Drops only from a batch of the idle program in flight at the switch.
+  EXPECT_LE(r->verdicts[1], 64u);
+}
+
+// The idle program: the built-in drop, or a deployed function once it exists.
+TEST_F(CoreServiceTest, IdleFunction) {
+  ServiceOptions o = options({"a=memory", "b=memory"});
+  o.idle = "wire";
+  auto s = open(o);
+  ASSERT_TRUE(s);
+  dataplane::MemoryPort* a = s->memory_port(0);
+  dataplane::MemoryPort* b = s->memory_port(1);
+  auto sent_after = [&](std::vector<uint8_t> frame) {
+    a->inject(0, std::move(frame));
+    for (int i = 0; i < 200 && a->pending(0); ++i) std::this_thread::sleep_for(2ms);
+    std::this_thread::sleep_for(20ms);
+    return b->take_sent().size();
+  };
+  EXPECT_EQ(sent_after(frame_from(1)), 0u);  // wire not deployed: drop
+  ASSERT_TRUE(deploy_file(*s, "wire", nf_object("wire")));
+  // Port 0 (ifindex 1) is wired to port 1 (ifindex 2).
+  ASSERT_TRUE(s->update_map("wire", "wire_config", "00000000", "0100000002000000"));
+  EXPECT_EQ(sent_after(frame_from(2)), 1u);
+  ASSERT_TRUE(s->remove("wire"));
+  EXPECT_EQ(sent_after(frame_from(3)), 0u);
+  EXPECT_FALSE(Service::open([&] {
+    ServiceOptions bad = options();
+    bad.state_dir = state() + "2";
+    bad.idle = "a b";
+    return bad;
+  }()));
+}
+
 TEST_F(CoreServiceTest, ArtifactLimits) {
   ServiceOptions o = options();
   o.max_upload = 100;
