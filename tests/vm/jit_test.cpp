@@ -397,6 +397,24 @@ TEST(JitObjects, LocalCallsAndTailCallsAgreeWithTheInterpreter) {
   EXPECT_EQ(v[XDP_ABORTED], 1);
 }
 
+// The lookups the JIT compiles in (hash maps of every kind, keys of 2-16
+// bytes, chains, full and evicting maps; a 20-byte key takes the helper) and
+// bpf_redirect, against the helpers the interpreter calls.
+TEST(JitObjects, InlinedMapLookupsAndRedirectAgreeWithTheInterpreter) {
+  std::mt19937 rng(12);
+  std::vector<Packet> trace;
+  for (int i = 0; i < 4000; ++i) {
+    Bytes p(64 + rng() % 40);
+    for (auto& b : p) b = static_cast<uint8_t>(rng());
+    trace.push_back({std::move(p), 2});
+  }
+  auto v = differential(std::string(EBPFAAS_JIT_PROGS_DIR) + "/jit_maps.o", "maps_entry", trace);
+  EXPECT_GT(v[XDP_REDIRECT], 500);
+  EXPECT_GT(v[XDP_ABORTED], 500);  // bpf_redirect with flags
+  EXPECT_GT(v[XDP_PASS], 100);     // an LRU hit
+  EXPECT_GT(v[XDP_TX] + v[XDP_DROP], 500);
+}
+
 TEST(JitObjects, WireAgreesWithTheInterpreter) {
   auto v = differential(nf("wire"), "xdp_wire", random_trace(1, 3000));
   EXPECT_EQ(v.size(), 1u);

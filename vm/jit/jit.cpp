@@ -15,11 +15,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <list>
 #include <mutex>
 #include <unordered_map>
 
+#include "ebpf/opcode.h"
+#include "maps/array_map.h"
+#include "maps/hash_map.h"
 #include "vm/interpreter.h"
 #include "vm/jit/translate.h"
 
@@ -174,13 +178,27 @@ uint32_t cpu_offset() {
   return off;
 }
 
+uint32_t redirect_offset() {
+  using Redirect = RunContext::Redirect;
+  static_assert(offsetof(Redirect, ifindex) == 0 && sizeof(Redirect::ifindex) == 4 &&
+                offsetof(Redirect, map) == 8 && offsetof(Redirect, key) == 16 &&
+                offsetof(Redirect, flags) == 24 && sizeof(Redirect) == 32);
+  static const uint32_t off = [] {
+    RunContext rc;
+    return static_cast<uint32_t>(reinterpret_cast<const char*>(&rc.redirect) -
+                                 reinterpret_cast<const char*>(&rc));
+  }();
+  return off;
+}
+
 const jit_detail::Runtime& runtime() {
   static const jit_detail::Runtime rt{reinterpret_cast<uint64_t>(&rt_fault_at),
                                       reinterpret_cast<uint64_t>(&rt_prefix_fault),
                                       reinterpret_cast<uint64_t>(&rt_nested_tail_call),
                                       reinterpret_cast<uint64_t>(&rt_callx),
                                       stop_offset(),
-                                      cpu_offset()};
+                                      cpu_offset(),
+                                      redirect_offset()};
   return rt;
 }
 
@@ -238,6 +256,34 @@ void append(std::string& key, const T& v) {
   key.append(reinterpret_cast<const char*>(&v), sizeof v);
 }
 
+// Inlined map lookups compile a map's layout in: a map freed and another
+// created at the same address must not find the first one's code.
+void append_layout(std::string& key, uint32_t pc, const Program& prog) {
+  const auto* map = reinterpret_cast<const maps::Map*>(prog.lddw_value(pc));
+  if (!map) return;
+  append(key, map->type());
+  append(key, map->num_cpus());
+  if (const auto* a = dynamic_cast<const maps::ArrayMap*>(map)) {
+    const maps::ArrayLayout& l = a->layout();
+    append(key, l.values);
+    append(key, l.cpu_stride);
+    append(key, l.stride);
+    append(key, l.max_entries);
+  } else if (const auto* h = dynamic_cast<const maps::HashMap*>(map)) {
+    const maps::HashLayout& l = h->layout();
+    append(key, l.buckets);
+    append(key, l.bucket_mask);
+    append(key, l.key_size);
+    append(key, l.seed);
+    append(key, l.key_offset);
+    append(key, l.value_offset);
+    append(key, l.ref_offset);
+    append(key, l.percpu_stride);
+    append(key, l.percpu_cpu_stride);
+    append(key, l.percpu_values);
+  }
+}
+
 // Everything the generated code depends on.
 std::string cache_key(const Program& prog, int opt_level) {
   const auto& insns = prog.decoded().insns;
@@ -254,7 +300,11 @@ std::string cache_key(const Program& prog, int opt_level) {
     append(key, in.off);
     append(key, in.imm);
     append(key, in.target);
-    if (in.op == ebpf::Op::Lddw) append(key, prog.lddw_value(pc));
+    if (in.op == ebpf::Op::Lddw) {
+      append(key, prog.lddw_value(pc));
+      if (in.src == ebpf::kPseudoMapFd || in.src == ebpf::kPseudoMapIdx)
+        append_layout(key, pc, prog);
+    }
     if (in.op == ebpf::Op::Call) append(key, prog.helpers().get(in.imm));
     if (in.op == ebpf::Op::Callx) callx = true;
   }
@@ -300,7 +350,7 @@ Expected<std::shared_ptr<const JitCode>> compile(const Program& prog, int opt_le
 }  // namespace
 
 JitProgram::JitProgram(std::shared_ptr<const Program> program, std::shared_ptr<const JitCode> code)
-    : program_(std::move(program)), code_(std::move(code)) {}
+    : entry_(code->entry), program_(std::move(program)), code_(std::move(code)) {}
 
 JitProgram::~JitProgram() {
   Registry& r = registry();
@@ -309,17 +359,18 @@ JitProgram::~JitProgram() {
   if (it != r.by_program.end() && it->second.expired()) r.by_program.erase(it);
 }
 
-JitProgram::Entry JitProgram::entry() const {
-  return code_->entry;
-}
 double JitProgram::compile_ms() const {
   return code_->compile_ms;
 }
 
-uint64_t JitProgram::run(uint64_t r1, uint64_t r2, RunContext& rc) const {
-  const uint64_t v = code_->entry(r1, r2, &rc);
-  if (__builtin_expect(rc.stop == Stop::kTailCall, 0)) return finish_tail_calls(v, rc);
-  return v;
+uint64_t JitProgram::tail_calls(uint64_t ctx, RunContext& rc) {
+  return finish_tail_calls(ctx, rc);
+}
+
+uint32_t JitProgram::xdp_after_stop(uint64_t r0, RunContext& rc) {
+  if (rc.stop == Stop::kTailCall) r0 = finish_tail_calls(r0, rc);
+  if (rc.stop == Stop::kFault) return XDP_ABORTED;
+  return static_cast<uint32_t>(r0);
 }
 
 Expected<std::shared_ptr<const JitProgram>> jit_compile(std::shared_ptr<const Program> program,
@@ -370,13 +421,6 @@ Expected<std::shared_ptr<const JitProgram>> jit_compile(std::shared_ptr<const Pr
   std::lock_guard lock(r.mu);
   r.by_program[program.get()] = jp;
   return std::shared_ptr<const JitProgram>(std::move(jp));
-}
-
-uint32_t run_xdp_jit(const JitProgram& prog, helpers::XdpBuff& buff, RunContext& rc) {
-  rc.xdp = &buff;
-  const uint64_t r0 = prog.run(reinterpret_cast<uint64_t>(&buff), 0, rc);
-  if (rc.stop == Stop::kFault) return XDP_ABORTED;
-  return static_cast<uint32_t>(r0);
 }
 
 JitStats jit_stats() {

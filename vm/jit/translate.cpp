@@ -16,6 +16,7 @@
 #include "ebpf/opcode.h"
 #include "helpers/linux_helpers.h"
 #include "maps/array_map.h"
+#include "maps/hash_map.h"
 #include "vm/xdp_context.h"
 
 namespace ebpfaas::vm::jit_detail {
@@ -39,6 +40,35 @@ enum class Atomic { Add, Or, And, Xor, FetchAdd, FetchOr, FetchAnd, FetchXor, Xc
 
 int op_index(Op op) {
   return static_cast<int>(op);
+}
+
+// ebpfaas's helpers (helpers/linux_helpers.cpp) that set RunContext::stop only
+// in checked mode: after them a fast-mode run needs no look at rc.stop. Not
+// here: bpf_tail_call, and the XDP buffer helpers (they check their context
+// argument in every mode).
+bool never_stops_fast(int64_t id) {
+  switch (id) {
+    case BPF_FUNC_map_lookup_elem:
+    case BPF_FUNC_map_update_elem:
+    case BPF_FUNC_map_delete_elem:
+    case BPF_FUNC_map_push_elem:
+    case BPF_FUNC_map_pop_elem:
+    case BPF_FUNC_map_peek_elem:
+    case BPF_FUNC_ktime_get_ns:
+    case BPF_FUNC_ktime_get_boot_ns:
+    case BPF_FUNC_ktime_get_coarse_ns:
+    case BPF_FUNC_jiffies64:
+    case BPF_FUNC_get_prandom_u32:
+    case BPF_FUNC_get_smp_processor_id:
+    case BPF_FUNC_get_numa_node_id:
+    case BPF_FUNC_trace_printk:
+    case BPF_FUNC_csum_diff:
+    case BPF_FUNC_redirect:
+    case BPF_FUNC_redirect_map:
+      return true;
+    default:
+      return false;
+  }
 }
 
 class Translator {
@@ -98,8 +128,11 @@ class Translator {
   void cond_jump(uint32_t pc, const Instruction& in);
   void load(uint32_t pc, const Instruction& in);
   void atomic(const Instruction& in);
-  void helper_call(uint32_t pc, Value* callee, std::vector<Value*> args, llvm::FunctionType* ft);
-  void inline_array_lookups(uint32_t pc);
+  void helper_call(uint32_t pc, Value* callee, std::vector<Value*> args, llvm::FunctionType* ft,
+                   bool may_stop = true);
+  void inline_map_lookups(uint32_t pc);
+  void inline_hash_lookup(const maps::Map& map, const maps::HashLayout& l, uint32_t pc);
+  void inline_redirect(uint32_t pc);
   void emit_stop_handler();
   void emit_local_exit();
 
@@ -138,6 +171,8 @@ Status Translator::run(const std::string& name) {
   fn_->addFnAttr(llvm::Attribute::NoUnwind);
   rc_ = fn_->getArg(2);
   fn_->addParamAttr(2, llvm::Attribute::NoAlias);
+  fn_->addParamAttr(2, llvm::Attribute::NonNull);
+  fn_->addParamAttr(2, llvm::Attribute::getWithAlignment(ctx_, llvm::Align(alignof(RunContext))));
 
   ctx_load_.assign(n, false);
   for (uint32_t pc : prog_.link().ctx_load_pcs)
@@ -152,10 +187,12 @@ Status Translator::run(const std::string& name) {
   b_.SetInsertPoint(entry);
   for (int r = 0; r < ebpf::kNumRegisters; ++r)
     regs_[r] = b_.CreateAlloca(i64(), nullptr, "r" + std::to_string(r));
-  stack_ = b_.CreateAlloca(llvm::ArrayType::get(i8(), kStackBytes), nullptr, "stack");
+  // Every frame's stack with local calls, else the one frame's.
+  const int stack_bytes = has_local_calls_ ? kStackBytes : kStackSize;
+  stack_ = b_.CreateAlloca(llvm::ArrayType::get(i8(), stack_bytes), nullptr, "stack");
   stack_->setAlignment(llvm::Align(16));
   fp_off_ = b_.CreateAlloca(i64(), nullptr, "fp_off");
-  b_.CreateStore(c64(kStackBytes), fp_off_);
+  b_.CreateStore(c64(stack_bytes), fp_off_);
   if (has_local_calls_) {
     depth_ = b_.CreateAlloca(i32(), nullptr, "depth");
     b_.CreateStore(c32(0), depth_);
@@ -267,10 +304,17 @@ Status Translator::insn(uint32_t pc, const Instruction& in) {
     case Op::Call: {
       HelperFn fn = prog_.helpers().get(in.imm);
       if (!fn) return errorf("pc {}: call to unknown helper id {}", pc, in.imm);
-      if (in.imm == BPF_FUNC_map_lookup_elem && fn == helpers::xdp_helpers().get(in.imm))
-        inline_array_lookups(pc);
+      // ebpfaas's own helper (not a test's or an embedder's stand-in): its
+      // fast paths can be compiled in, and most never stop a fast-mode run.
+      const bool own = fn == helpers::xdp_helpers().get(in.imm);
+      if (own && in.imm == BPF_FUNC_redirect) {
+        inline_redirect(pc);
+        return {};
+      }
+      if (own && in.imm == BPF_FUNC_map_lookup_elem) inline_map_lookups(pc);
       helper_call(pc, fn_ptr(reinterpret_cast<uint64_t>(fn)),
-                  {reg(1), reg(2), reg(3), reg(4), reg(5), rc_}, helper_ty);
+                  {reg(1), reg(2), reg(3), reg(4), reg(5), rc_}, helper_ty,
+                  !(own && never_stops_fast(in.imm)));
       return {};
     }
     case Op::Callx: {
@@ -555,11 +599,11 @@ void Translator::atomic(const Instruction& in) {
   if (fetch) set(in.src, is64 ? old : b_.CreateZExt(old, i64()));
 }
 
-// bpf_map_lookup_elem on an array map the program names, as ArrayMap::lookup
-// computes it (maps/array_map.h): one test per array map for r1, which the
-// optimizer folds when r1 is the map's constant handle. Other maps fall
-// through to the helper call emitted after this.
-void Translator::inline_array_lookups(uint32_t pc) {
+// bpf_map_lookup_elem on an array or hash map the program names, as the map's
+// lookup computes it (maps/array_map.h, maps/hash_layout.h): one test per map
+// for r1, which the optimizer folds when r1 is the map's constant handle.
+// Other maps fall through to the helper call emitted after this.
+void Translator::inline_map_lookups(uint32_t pc) {
   const auto& insns = prog_.decoded().insns;
   std::vector<uint64_t> seen;
   for (uint32_t i = 0; i < insns.size(); ++i) {
@@ -569,16 +613,30 @@ void Translator::inline_array_lookups(uint32_t pc) {
     if (!handle || std::find(seen.begin(), seen.end(), handle) != seen.end()) continue;
     seen.push_back(handle);
     const auto* map = reinterpret_cast<const maps::Map*>(handle);
-    const bool percpu = map->type() == BPF_MAP_TYPE_PERCPU_ARRAY;
-    if (map->type() != BPF_MAP_TYPE_ARRAY && !percpu) continue;
-    const auto* array = dynamic_cast<const maps::ArrayMap*>(map);
-    if (!array) continue;
-    const maps::ArrayLayout& layout = array->layout();
+    const uint32_t type = map->type();
+    const maps::ArrayMap* array = nullptr;
+    const maps::HashMap* hash = nullptr;
+    if (type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY) {
+      array = dynamic_cast<const maps::ArrayMap*>(map);
+    } else if (type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_PERCPU_HASH ||
+               type == BPF_MAP_TYPE_LRU_HASH || type == BPF_MAP_TYPE_LRU_PERCPU_HASH) {
+      hash = dynamic_cast<const maps::HashMap*>(map);
+      // Keys of up to 16 bytes: one multiply to hash, two loads to compare.
+      if (hash && (hash->layout().key_size == 0 || hash->layout().key_size > 16)) hash = nullptr;
+    }
+    if (!array && !hash) continue;
 
-    BasicBlock* hit = BasicBlock::Create(ctx_, "array_lookup", fn_);
-    BasicBlock* other = BasicBlock::Create(ctx_, "not_this_array", fn_);
+    BasicBlock* hit = BasicBlock::Create(ctx_, array ? "array_lookup" : "hash_lookup", fn_);
+    BasicBlock* other = BasicBlock::Create(ctx_, "not_this_map", fn_);
     b_.CreateCondBr(b_.CreateICmpEQ(reg(1), c64(handle)), hit, other);
     b_.SetInsertPoint(hit);
+    if (hash) {
+      inline_hash_lookup(*map, hash->layout(), pc);
+      b_.SetInsertPoint(other);
+      continue;
+    }
+    const maps::ArrayLayout& layout = array->layout();
+    const bool percpu = type == BPF_MAP_TYPE_PERCPU_ARRAY;
     Value* key = b_.CreateIntToPtr(reg(2), ptr());
     Value* index = b_.CreateZExt(b_.CreateAlignedLoad(i32(), key, llvm::Align(1)), i64());
     Value* ok = b_.CreateICmpULT(index, c64(layout.max_entries));
@@ -596,13 +654,142 @@ void Translator::inline_array_lookups(uint32_t pc) {
   }
 }
 
+// HashMap's lookup (HashMapFor, maps/hash_map.cpp) for one map: hash_key with
+// the map's seed and key size as constants, the bucket, the chain walked with
+// acquire loads comparing whole keys; LRU elements marked referenced; the
+// value's address (per-CPU maps: this CPU's copy; a CPU beyond the map's:
+// NULL, before anything is marked).
+void Translator::inline_hash_lookup(const maps::Map& map, const maps::HashLayout& l, uint32_t pc) {
+  using namespace maps::hash_detail;
+  const uint32_t k = l.key_size;
+  const bool percpu = map.percpu();
+  BasicBlock* miss = BasicBlock::Create(ctx_, "hash_miss", fn_);
+  Value* cpu = nullptr;
+  if (percpu) {
+    cpu = b_.CreateZExt(b_.CreateLoad(i32(), b_.CreateGEP(i8(), rc_, c64(rt_.cpu_offset))), i64());
+    BasicBlock* go = BasicBlock::Create(ctx_, "hash_cpu_ok", fn_);
+    b_.CreateCondBr(b_.CreateICmpULT(cpu, c64(map.num_cpus())), go, miss);
+    b_.SetInsertPoint(go);
+  }
+  Value* key = b_.CreateIntToPtr(reg(2), ptr());
+  auto load = [&](Value* base, uint32_t off, unsigned bytes) -> Value* {
+    Value* v = b_.CreateAlignedLoad(b_.getIntNTy(bytes * 8), b_.CreateConstGEP1_64(i8(), base, off),
+                                    llvm::Align(1));
+    return bytes == 8 ? v : b_.CreateZExt(v, i64());
+  };
+  // hash_key(key, k, seed)
+  const uint64_t s0 = l.seed ^ kP0;
+  const uint64_t s1 = (l.seed * kP2) ^ kP1 ^ k;
+  Value* a = nullptr;
+  Value* bw = c64(0);
+  if (k >= 4 && k <= 8) {
+    a = b_.CreateOr(b_.CreateShl(load(key, 0, 4), c64(32)), load(key, k - 4, 4));
+  } else if (k < 4) {
+    a = b_.CreateOr(b_.CreateOr(b_.CreateShl(load(key, 0, 1), c64(16)),
+                                b_.CreateShl(load(key, k >> 1, 1), c64(8))),
+                    load(key, k - 1, 1));
+  } else {
+    a = load(key, 0, 8);
+    bw = load(key, k - 8, 8);
+  }
+  llvm::Type* i128 = b_.getInt128Ty();
+  Value* prod = b_.CreateMul(b_.CreateZExt(b_.CreateXor(a, c64(s0)), i128),
+                             b_.CreateZExt(b_.CreateXor(bw, c64(s1)), i128));
+  Value* h =
+      b_.CreateXor(b_.CreateTrunc(prod, i64()),
+                   b_.CreateTrunc(b_.CreateLShr(prod, llvm::ConstantInt::get(i128, 64)), i64()));
+  Value* h32 = b_.CreateAnd(b_.CreateXor(h, b_.CreateLShr(h, c64(32))), c64(l.bucket_mask));
+  Value* bucket = b_.CreateGEP(ptr(), fn_ptr(reinterpret_cast<uint64_t>(l.buckets)), h32);
+  llvm::LoadInst* head = b_.CreateAlignedLoad(ptr(), bucket, llvm::Align(8));
+  head->setAtomic(llvm::AtomicOrdering::Acquire);
+  BasicBlock* before = b_.GetInsertBlock();
+
+  BasicBlock* walk = BasicBlock::Create(ctx_, "hash_walk", fn_);
+  BasicBlock* compare = BasicBlock::Create(ctx_, "hash_compare", fn_);
+  BasicBlock* next = BasicBlock::Create(ctx_, "hash_next", fn_);
+  BasicBlock* found = BasicBlock::Create(ctx_, "hash_found", fn_);
+  b_.CreateBr(walk);
+  b_.SetInsertPoint(walk);
+  llvm::PHINode* e = b_.CreatePHI(ptr(), 2, "elem");
+  e->addIncoming(head, before);
+  b_.CreateCondBr(b_.CreateIsNull(e), miss, compare);
+
+  // The element's key against the program's, in 8/4/2/1-byte pieces.
+  b_.SetInsertPoint(compare);
+  Value* diff = c64(0);
+  for (uint32_t off = 0; off < k;) {
+    const uint32_t left = k - off;
+    const uint32_t w = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+    diff = b_.CreateOr(diff, b_.CreateXor(load(e, l.key_offset + off, w), load(key, off, w)));
+    off += w;
+  }
+  b_.CreateCondBr(b_.CreateICmpEQ(diff, c64(0)), found, next);
+  b_.SetInsertPoint(next);
+  llvm::LoadInst* link = b_.CreateAlignedLoad(ptr(), e, llvm::Align(8));
+  link->setAtomic(llvm::AtomicOrdering::Acquire);
+  e->addIncoming(link, next);
+  b_.CreateBr(walk);
+
+  b_.SetInsertPoint(found);
+  if (l.ref_offset) {
+    Value* ref = b_.CreateConstGEP1_64(i8(), e, l.ref_offset);
+    llvm::LoadInst* r = b_.CreateAlignedLoad(i8(), ref, llvm::Align(1));
+    r->setAtomic(llvm::AtomicOrdering::Monotonic);
+    BasicBlock* mark = BasicBlock::Create(ctx_, "lru_mark", fn_);
+    BasicBlock* marked = BasicBlock::Create(ctx_, "lru_marked", fn_);
+    b_.CreateCondBr(b_.CreateICmpEQ(r, b_.getInt8(0)), mark, marked);
+    b_.SetInsertPoint(mark);
+    b_.CreateAlignedStore(b_.getInt8(1), ref, llvm::Align(1))
+        ->setAtomic(llvm::AtomicOrdering::Monotonic);
+    b_.CreateBr(marked);
+    b_.SetInsertPoint(marked);
+  }
+  Value* value = nullptr;
+  if (percpu) {
+    Value* index = load(e, offsetof(maps::HashElem, index), 4);
+    value = b_.CreateAdd(c64(reinterpret_cast<uint64_t>(l.percpu_values)),
+                         b_.CreateAdd(b_.CreateMul(cpu, c64(l.percpu_cpu_stride)),
+                                      b_.CreateMul(index, c64(l.percpu_stride))));
+  } else {
+    value = b_.CreateAdd(b_.CreatePtrToInt(e, i64()), c64(l.value_offset));
+  }
+  set(0, value);
+  b_.CreateBr(block_at(pc + 1));
+
+  b_.SetInsertPoint(miss);
+  set(0, c64(0));
+  b_.CreateBr(block_at(pc + 1));
+}
+
+// bpf_redirect (helpers/linux_helpers.cpp): flags must be 0; the target is
+// the low 32 bits of r1, in RunContext::redirect.
+void Translator::inline_redirect(uint32_t pc) {
+  BasicBlock* ok = BasicBlock::Create(ctx_, "redirect", fn_);
+  BasicBlock* bad = BasicBlock::Create(ctx_, "redirect_flags", fn_);
+  b_.CreateCondBr(b_.CreateICmpEQ(reg(2), c64(0)), ok, bad);
+  b_.SetInsertPoint(ok);
+  Value* r = b_.CreateGEP(i8(), rc_, c64(rt_.redirect_offset));
+  b_.CreateAlignedStore(b_.CreateTrunc(reg(1), i32()), r, llvm::Align(4));
+  for (uint32_t off : {8u, 16u, 24u})
+    b_.CreateAlignedStore(c64(0), b_.CreateConstGEP1_64(i8(), r, off), llvm::Align(8));
+  set(0, c64(XDP_REDIRECT));
+  b_.CreateBr(block_at(pc + 1));
+  b_.SetInsertPoint(bad);
+  set(0, c64(XDP_ABORTED));
+  b_.CreateBr(block_at(pc + 1));
+}
+
 // A helper call: r0 = fn(r1..r5, rc); then, rarely, the helper asked to stop.
 void Translator::helper_call(uint32_t pc, Value* callee, std::vector<Value*> args,
-                             llvm::FunctionType* ft) {
+                             llvm::FunctionType* ft, bool may_stop) {
   Value* ctx_arg = reg(1);
   llvm::CallInst* call = b_.CreateCall(ft, callee, args);
   call->addFnAttr(llvm::Attribute::NoUnwind);
   set(0, call);
+  if (!may_stop) {
+    b_.CreateBr(block_at(pc + 1));
+    return;
+  }
   Value* stop = b_.CreateLoad(i8(), b_.CreateGEP(i8(), rc_, c64(rt_.stop_offset)));
   BasicBlock* here = b_.GetInsertBlock();
   const uint32_t id = static_cast<uint32_t>(stop_continue_.size());

@@ -28,9 +28,12 @@ struct Runtime {
   uint64_t nested_tail_call;
   // uint64_t (const HelperTable*, uint64_t id, r1..r5, RunContext*): callx.
   uint64_t callx;
-  // Offsets of RunContext::stop (a byte) and RunContext::cpu (32 bits).
+  // Offsets of RunContext::stop (a byte), RunContext::cpu (32 bits) and
+  // RunContext::redirect (ifindex, map, key, flags: 32 bits, then 8 bytes each
+  // at 8, 16, 24).
   uint32_t stop_offset;
   uint32_t cpu_offset;
+  uint32_t redirect_offset;
 };
 
 Expected<std::unique_ptr<llvm::Module>> translate(const Program& prog, llvm::LLVMContext& ctx,
