@@ -244,6 +244,7 @@ struct Service::Impl {
   std::condition_variable busy_cv;
   std::map<std::string, Totals, std::less<>> totals;
   Logs logs;
+  std::mutex saves_mu;
 
   // Scheduler.
   mutable std::mutex sched_mu;
@@ -548,6 +549,8 @@ struct Service::Impl {
     if (!fn.object) return {};
     std::error_code ec;
     fs::create_directories(fs::path(options.state_dir) / "maps", ec);
+    // One writer at a time: save_state's temporary file is named per process.
+    std::lock_guard lock(saves_mu);
     auto st = loader::save_state(*fn.object->maps, maps_path(fn.row.name));
     if (!st) {
       fn.log->event("saving maps failed: " + st.error().message());
@@ -1350,7 +1353,12 @@ Result<std::string> Service::submit(const ExecutionRequest& request, CompletionC
   if (!fn->broken.empty())
     return fail(ErrorKind::kUnavailable, "function \"{}\" is not loaded: {}", request.function,
                 fn->broken);
-  if (fn->row.replicas == 0)
+  uint32_t replicas;
+  {
+    std::lock_guard lock(s.mu);  // scale() writes it
+    replicas = fn->row.replicas;
+  }
+  if (replicas == 0)
     return fail(ErrorKind::kUnavailable, "function \"{}\" is scaled to 0 replicas",
                 request.function);
   const double seconds = request.seconds ? *request.seconds : fn->default_time;
