@@ -1320,26 +1320,34 @@ Result<FunctionInfo> Service::function(std::string_view name) const {
 
 Result<FunctionInfo> Service::scale(std::string_view name, uint32_t replicas) {
   Impl& s = *impl_;
-  std::unique_lock lock(s.mu);
-  if (!s.functions.count(name))
-    return fail(ErrorKind::kNotFound, "function \"{}\" not found", name);
-  s.hold(lock, name);
+  const std::string n(name);
+  std::shared_ptr<LoadedFunction> fn;
+  {
+    std::unique_lock lock(s.mu);
+    if (!s.functions.count(name))
+      return fail(ErrorKind::kNotFound, "function \"{}\" not found", name);
+    s.hold(lock, name);
+    auto it = s.functions.find(name);
+    if (it != s.functions.end()) fn = it->second;
+  }
   struct Release {
     Impl& s;
-    std::string n;
-    ~Release() {
-      s.busy.erase(s.busy.find(n));
-      s.busy_cv.notify_all();
-    }
-  } release{s, std::string(name)};
-  auto it = s.functions.find(name);
-  if (it == s.functions.end()) return fail(ErrorKind::kNotFound, "function \"{}\" not found", name);
+    const std::string& n;
+    ~Release() { s.release(n); }
+  } release{s, n};
+  if (!fn) return fail(ErrorKind::kNotFound, "function \"{}\" not found", name);
+  // The registry lock is not held across the commit; holding the name keeps
+  // updates and deletes of it out.
   const TimePoint now = Clock::now();
   EBPFAAS_CONTROL_TRY(s.store->set_replicas(name, replicas, now));
-  it->second->row.replicas = replicas;
-  it->second->row.updated = now;
-  FunctionInfo info = s.info_of(*it->second);
-  it->second->log->event(fmt::format("scaled to {} replicas", replicas));
+  FunctionInfo info;
+  {
+    std::lock_guard lock(s.mu);
+    fn->row.replicas = replicas;
+    fn->row.updated = now;
+    info = s.info_of(*fn);
+  }
+  fn->log->event(fmt::format("scaled to {} replicas", replicas));
   return info;
 }
 
