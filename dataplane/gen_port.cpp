@@ -1,5 +1,7 @@
 #include "dataplane/gen_port.h"
 
+#include "dataplane/tsc.h"
+
 #include <x86intrin.h>
 
 #include <algorithm>
@@ -35,13 +37,18 @@ Expected<GenPortOptions> parse_gen_spec(std::string_view spec) {
     size_t eq = item.find('=');
     if (eq != std::string_view::npos) {
       std::string_view key = item.substr(0, eq), value = item.substr(eq + 1);
-      in_port_key = key == "frames" || key == "count";
+      in_port_key = key == "frames" || key == "count" || key == "rx";
+      if (key == "rate") o.paced = true;
       if (key == "frames") {
         auto n = parse_count(key, value);
         if (!n) return n.error();
         if (*n == 0 || *n > (1u << 24))
           return errorf("gen port: frames={} is outside 1..{}", value, 1u << 24);
         o.frames = static_cast<uint32_t>(*n);
+      } else if (key == "rx") {
+        if (value != "on" && value != "off")
+          return errorf("gen port: rx={} is not on or off", value);
+        o.rx = value == "on";
       } else if (key == "count") {
         auto n = parse_count(key, value);
         if (!n) return n.error();
@@ -89,7 +96,27 @@ Expected<std::unique_ptr<GenPort>> GenPort::create(std::string name, const GenPo
     // Padded to whole 64-byte blocks, which rx_burst copies with fixed-size moves.
     q.bytes.resize((q.bytes.size() + 63) / 64 * 64);
   }
-  if (options.count) {
+  if (!options.rx)
+    for (auto& q : p->queues_) q->left = 0;
+  if (options.paced && options.rx) {
+    const Timing& t = options.traffic.timing;
+    double pps = t.rate;
+    if (t.kind == Timing::Kind::kBitsPerSecond) {
+      uint64_t bytes = 0;
+      size_t n = 0;
+      for (auto& q : p->queues_) {
+        for (uint32_t len : q->lengths) bytes += len;
+        n += q->lengths.size();
+      }
+      const double mean = n ? static_cast<double>(bytes) / static_cast<double>(n) : 64;
+      pps = t.rate / ((mean + 24) * 8);
+    }
+    const double ticks_per_s = tsc_per_ns() * 1e9;
+    for (auto& q : p->queues_)
+      if (!q->offsets.empty())
+        q->per_tick = pps * static_cast<double>(q->offsets.size()) / frames / ticks_per_s;
+  }
+  if (options.count && options.rx) {
     p->limited_ = true;
     for (uint16_t q = 0; q < nq; ++q) p->queues_[q]->left = 0;
     // Share the count by each queue's frames (queues without flows get none).
@@ -112,8 +139,16 @@ Expected<std::unique_ptr<GenPort>> GenPort::create(std::string name, const GenPo
 uint16_t GenPort::rx_burst(uint16_t queue, std::span<Packet*> out) {
   Queue& q = *queues_[queue];
   if (q.offsets.empty() || q.left == 0) return 0;
-  const uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(out.size(), q.left));
+  uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(out.size(), q.left));
+  if (q.per_tick > 0) {
+    const uint64_t t = __rdtsc();
+    if (!q.start_tsc) q.start_tsc = t;
+    const auto due = static_cast<uint64_t>(static_cast<double>(t - q.start_tsc) * q.per_tick) + 1;
+    if (due <= q.delivered) return 0;
+    want = static_cast<uint32_t>(std::min<uint64_t>(want, due - q.delivered));
+  }
   const uint32_t n = q.pool.take(out.data(), want);
+  q.delivered += n;
   if (n < want) counters_[queue].rx_dropped.fetch_add(want - n, std::memory_order_relaxed);
   const uint64_t now = __rdtsc();
   uint64_t bytes = 0;

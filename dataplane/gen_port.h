@@ -3,6 +3,12 @@
 // packet buffers at every rx_burst (what a NIC's DMA does) so that the data
 // plane, and not an I/O path, is what a benchmark measures. TX is a sink that
 // counts and frees.
+//
+// Paced: with `rate=` in the spec, each queue delivers at most its share of
+// that rate (packets/s, or bits/s at the frames' mean size + 24 bytes of
+// preamble, FCS and gap), counted from its first poll; without it, as fast as
+// the engines poll. `rx=off` makes a TX-only port (a sink: counts what is sent
+// to it and delivers nothing).
 #pragma once
 
 #include <memory>
@@ -19,9 +25,11 @@ struct GenPortOptions {
   TrafficOptions traffic;
   uint32_t frames = 0;  // pre-built frames in all; 0: flows clamped to [4096, 65536]
   uint64_t count = 0;   // packets to deliver in all; 0: unbounded
+  bool paced = false;   // the spec named a rate: deliver at traffic.timing's rate
+  bool rx = true;       // false: a sink (rx=off)
 };
 
-// Parses the part after "gen:" (traffic keys plus frames=, count=).
+// Parses the part after "gen:" (traffic keys plus frames=, count=, rx=on|off).
 Expected<GenPortOptions> parse_gen_spec(std::string_view spec);
 
 class GenPort final : public Port {
@@ -47,6 +55,8 @@ class GenPort final : public Port {
     size_t next = 0;
     uint64_t left = UINT64_MAX;  // packets still to deliver
     std::atomic<bool> done{false};
+    double per_tick = 0;  // paced: packets per TSC tick; 0: unpaced
+    uint64_t start_tsc = 0, delivered = 0;
   };
   explicit GenPort(std::string name) : Port(std::move(name)) {}
   std::vector<std::unique_ptr<Queue>> queues_;

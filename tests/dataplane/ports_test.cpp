@@ -1,6 +1,8 @@
 // Packet buffers and the software ports: generator, pcap files, memory.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "dataplane/gen_port.h"
 #include "dataplane/memory_port.h"
 #include "dataplane/pcap_file.h"
@@ -54,6 +56,41 @@ TEST(DpPorts, GenPortDeliversCountOverItsQueues) {
   EXPECT_EQ(p.stats().rx_packets, 1000u);
   EXPECT_EQ(p.stats().tx_packets, 1000u);
   EXPECT_EQ(p.stats().tx_bytes, 64000u);
+}
+
+// rate= paces delivery: never more than the rate allows since the first poll.
+TEST(DpPorts, GenPortWithARateIsPaced) {
+  auto port = open_port("gen:size=64,flows=64,rate=20k", {.queues = 2});
+  ASSERT_TRUE(port) << port.error().message();
+  Port& p = **port;
+  uint64_t got = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(200))
+    for (uint16_t q = 0; q < 2; ++q) {
+      Packet* batch[kBatchSize];
+      uint16_t n = p.rx_burst(q, batch);
+      got += n;
+      p.tx_burst(q, batch, n);
+    }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GT(got, 0u);
+  EXPECT_LE(static_cast<double>(got), 20000 * s * 1.02 + 2);
+  EXPECT_FALSE(p.finite());
+}
+
+// rx=off: a sink that delivers nothing and counts what it is sent.
+TEST(DpPorts, GenPortRxOffIsASink) {
+  auto src = open_port("gen:size=64,flows=4,count=10", {});
+  auto sink = open_port("gen:rx=off", {});
+  ASSERT_TRUE(src && sink);
+  Packet* batch[kBatchSize];
+  EXPECT_EQ((*sink)->rx_burst(0, batch), 0);
+  uint16_t n = (*src)->rx_burst(0, batch);
+  ASSERT_EQ(n, 10);
+  EXPECT_EQ((*sink)->tx_burst(0, batch, n), n);
+  EXPECT_EQ((*sink)->stats().tx_packets, 10u);
+  EXPECT_EQ((*sink)->stats().rx_packets, 0u);
+  EXPECT_FALSE(open_port("gen:rx=maybe", {}));
 }
 
 TEST(DpPorts, GenPortSpreadsFlowsBySoftwareRss) {
