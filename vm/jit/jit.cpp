@@ -1,10 +1,13 @@
 #include "vm/jit/jit.h"
 
 #include <linux/bpf.h>
+#include <llvm/Analysis/ValueTracking.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Instructions.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -103,12 +106,57 @@ Engine& engine() {
   return *e;
 }
 
+// eBPF registers are integers, so the translation turns r10-derived addresses
+// into integers (ptrtoint) and back (inttoptr), which hides from LLVM that a
+// key or value the program builds on its stack is that stack: it cannot keep
+// it in registers or forward the stores to an inlined lookup's loads (it pays
+// a store-forwarding stall instead). After each InstCombine this pass turns
+// `inttoptr(ptrtoint(stack + a) + b)` back into `gep(stack + a, b)`. Only
+// stack-derived addresses: a verified program's accesses through them stay in
+// the stack; integers the program stores or passes to helpers keep their
+// ptrtoint, so the stack still escapes where it does.
+struct StackProvenancePass : llvm::PassInfoMixin<StackProvenancePass> {
+  llvm::PreservedAnalyses run(llvm::Function& f, llvm::FunctionAnalysisManager&) {
+    bool changed = false;
+    for (llvm::BasicBlock& bb : f)
+      for (auto it = bb.begin(); it != bb.end();) {
+        auto* itp = llvm::dyn_cast<llvm::IntToPtrInst>(&*it++);
+        if (!itp) continue;
+        llvm::Value* v = itp->getOperand(0);
+        llvm::PtrToIntInst* base = llvm::dyn_cast<llvm::PtrToIntInst>(v);
+        llvm::Value* off = nullptr;
+        if (auto* add = llvm::dyn_cast<llvm::BinaryOperator>(v);
+            add && add->getOpcode() == llvm::Instruction::Add) {
+          if ((base = llvm::dyn_cast<llvm::PtrToIntInst>(add->getOperand(0)))) {
+            off = add->getOperand(1);
+          } else if ((base = llvm::dyn_cast<llvm::PtrToIntInst>(add->getOperand(1)))) {
+            off = add->getOperand(0);
+          }
+        }
+        if (!base) continue;
+        llvm::Value* p = base->getPointerOperand();
+        if (p->getType() != itp->getType() ||
+            !llvm::isa<llvm::AllocaInst>(llvm::getUnderlyingObject(p)))
+          continue;
+        llvm::IRBuilder<> b(itp);
+        llvm::Value* r = off ? b.CreateGEP(b.getInt8Ty(), p, off) : p;
+        itp->replaceAllUsesWith(r);
+        itp->eraseFromParent();
+        changed = true;
+      }
+    return changed ? llvm::PreservedAnalyses::none() : llvm::PreservedAnalyses::all();
+  }
+};
+
 void optimize(llvm::Module& m, llvm::TargetMachine* tm, int level) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
   llvm::PassBuilder pb(tm);
+  pb.registerPeepholeEPCallback([](llvm::FunctionPassManager& fpm, llvm::OptimizationLevel) {
+    fpm.addPass(StackProvenancePass());
+  });
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);

@@ -677,20 +677,30 @@ void Translator::inline_hash_lookup(const maps::Map& map, const maps::HashLayout
                                     llvm::Align(1));
     return bytes == 8 ? v : b_.CreateZExt(v, i64());
   };
+  // The program's key, a byte at a time: the program has just written it to
+  // its stack, often in pieces of other sizes, and byte loads are what LLVM
+  // forwards from those stores (one wide load would wait for them to retire:
+  // a store-forwarding stall).
+  auto key_bytes = [&](uint32_t off, unsigned bytes) -> Value* {
+    Value* v = c64(0);
+    for (unsigned i = 0; i < bytes; ++i)
+      v = b_.CreateOr(v, b_.CreateShl(load(key, off + i, 1), c64(8 * i)));
+    return v;
+  };
   // hash_key(key, k, seed)
   const uint64_t s0 = l.seed ^ kP0;
   const uint64_t s1 = (l.seed * kP2) ^ kP1 ^ k;
   Value* a = nullptr;
   Value* bw = c64(0);
   if (k >= 4 && k <= 8) {
-    a = b_.CreateOr(b_.CreateShl(load(key, 0, 4), c64(32)), load(key, k - 4, 4));
+    a = b_.CreateOr(b_.CreateShl(key_bytes(0, 4), c64(32)), key_bytes(k - 4, 4));
   } else if (k < 4) {
-    a = b_.CreateOr(b_.CreateOr(b_.CreateShl(load(key, 0, 1), c64(16)),
-                                b_.CreateShl(load(key, k >> 1, 1), c64(8))),
-                    load(key, k - 1, 1));
+    a = b_.CreateOr(b_.CreateOr(b_.CreateShl(key_bytes(0, 1), c64(16)),
+                                b_.CreateShl(key_bytes(k >> 1, 1), c64(8))),
+                    key_bytes(k - 1, 1));
   } else {
-    a = load(key, 0, 8);
-    bw = load(key, k - 8, 8);
+    a = key_bytes(0, 8);
+    bw = key_bytes(k - 8, 8);
   }
   llvm::Type* i128 = b_.getInt128Ty();
   Value* prod = b_.CreateMul(b_.CreateZExt(b_.CreateXor(a, c64(s0)), i128),
@@ -699,6 +709,19 @@ void Translator::inline_hash_lookup(const maps::Map& map, const maps::HashLayout
       b_.CreateXor(b_.CreateTrunc(prod, i64()),
                    b_.CreateTrunc(b_.CreateLShr(prod, llvm::ConstantInt::get(i128, 64)), i64()));
   Value* h32 = b_.CreateAnd(b_.CreateXor(h, b_.CreateLShr(h, c64(32))), c64(l.bucket_mask));
+  // The key's pieces for the comparisons, read once before the chain's
+  // acquire loads (which LLVM does not forward stores across).
+  struct Piece {
+    uint32_t off, bytes;
+    Value* v;
+  };
+  std::vector<Piece> pieces;
+  for (uint32_t off = 0; off < k;) {
+    const uint32_t left = k - off;
+    const uint32_t w = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+    pieces.push_back({off, w, key_bytes(off, w)});
+    off += w;
+  }
   Value* bucket = b_.CreateGEP(ptr(), fn_ptr(reinterpret_cast<uint64_t>(l.buckets)), h32);
   llvm::LoadInst* head = b_.CreateAlignedLoad(ptr(), bucket, llvm::Align(8));
   head->setAtomic(llvm::AtomicOrdering::Acquire);
@@ -717,12 +740,8 @@ void Translator::inline_hash_lookup(const maps::Map& map, const maps::HashLayout
   // The element's key against the program's, in 8/4/2/1-byte pieces.
   b_.SetInsertPoint(compare);
   Value* diff = c64(0);
-  for (uint32_t off = 0; off < k;) {
-    const uint32_t left = k - off;
-    const uint32_t w = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-    diff = b_.CreateOr(diff, b_.CreateXor(load(e, l.key_offset + off, w), load(key, off, w)));
-    off += w;
-  }
+  for (const Piece& piece : pieces)
+    diff = b_.CreateOr(diff, b_.CreateXor(load(e, l.key_offset + piece.off, piece.bytes), piece.v));
   b_.CreateCondBr(b_.CreateICmpEQ(diff, c64(0)), found, next);
   b_.SetInsertPoint(next);
   llvm::LoadInst* link = b_.CreateAlignedLoad(ptr(), e, llvm::Align(8));
