@@ -261,6 +261,9 @@ struct Service::Impl {
   bool stopping = false;
   std::thread scheduler;
   std::set<std::string> live_call_ids;
+  // Jobs taken off the queue or the slot whose final record is being stored:
+  // still answered from memory so that no reader sees a stale status.
+  std::map<std::string, std::shared_ptr<Job>, std::less<>> ending;
 
   // Notifier for completion callbacks.
   std::mutex notify_mu;
@@ -654,6 +657,7 @@ struct Service::Impl {
         job->rec.message = fn ? "function could not be restored: " + fn->broken
                               : "function was deleted before it ran";
         job->rec.ended_at = now;
+        ending[job->rec.call_id] = job;
         started.push_back(job);  // reported as ended by the caller
         continue;
       }
@@ -717,10 +721,16 @@ struct Service::Impl {
       if (was_idle) idle_packets += snap.total.rx_packets - idle_start.total.rx_packets;
       if (!busy_now) idle_start = snap;
       if (ended) {
+        ending[ended->rec.call_id] = ended;
         ended->rec.ended_at = switch_time;
         ended->rec.elapsed =
             std::chrono::duration<double>(Steady::now() - ended->start_steady).count();
         fill_figures(ended->rec, ended->start, snap);
+        if (ended_fn && ended_fn->object)
+          for (const auto& m : ended_fn->object->maps->all())
+            if (m->type() != BPF_MAP_TYPE_PROG_ARRAY)
+              ended->rec.maps.push_back(
+                  {m->name(), maps::map_type_name(m->type()), count_entries(*m)});
         if (ended->cancel) {
           ended->rec.status = ended->cancel_reason == "service shutting down"
                                   ? ExecutionStatus::kFinished
@@ -730,17 +740,17 @@ struct Service::Impl {
           ended->rec.status = ExecutionStatus::kFinished;
         }
       }
+      std::vector<ExecutionRecord> started_recs;  // copies: update() may edit the live one
+      std::vector<std::shared_ptr<Job>> failed;
+      for (auto& j : started)
+        (is_final(j->rec.status) ? failed.push_back(j) : started_recs.push_back(j->rec));
       lock.unlock();
       if (ended) finish(ended, ended_fn);
-      for (auto& j : started) {
-        if (is_final(j->rec.status)) {
-          finish(j, nullptr);
-        } else {
-          (void)store->put_execution(j->rec);
-          log_event(j->rec.function,
-                    fmt::format("execution {} started (v{}, {} s, {})", j->rec.call_id,
-                                j->rec.version, j->rec.seconds, j->rec.tier));
-        }
+      for (auto& j : failed) finish(j, nullptr);
+      for (const ExecutionRecord& r : started_recs) {
+        (void)store->put_execution(r);
+        log_event(r.function, fmt::format("execution {} started (v{}, {} s, {})", r.call_id,
+                                          r.version, r.seconds, r.tier));
       }
       lock.lock();
       if (stopping && !running) break;
@@ -753,13 +763,12 @@ struct Service::Impl {
 
   // An ended job: maps saved, record stored, metrics, waiters and callback.
   void finish(const std::shared_ptr<Job>& job, const std::shared_ptr<LoadedFunction>& fn) {
-    ExecutionRecord& r = job->rec;
-    if (fn && fn->object) {
-      for (const auto& m : fn->object->maps->all())
-        if (m->type() != BPF_MAP_TYPE_PROG_ARRAY)
-          r.maps.push_back({m->name(), maps::map_type_name(m->type()), count_entries(*m)});
-      (void)save_maps(*fn);
+    ExecutionRecord r;
+    {
+      std::lock_guard lock(sched_mu);  // readers copy job->rec under it
+      r = job->rec;
     }
+    if (fn && fn->object) (void)save_maps(*fn);
     if (auto st = store->put_execution(r); !st)
       log_event(r.function,
                 "storing the record of " + r.call_id + " failed: " + st.error().message());
@@ -788,8 +797,10 @@ struct Service::Impl {
     CompletionCallback done;
     {
       std::lock_guard lock(sched_mu);
+      job->rec = r;
       job->finished = true;
       live_call_ids.erase(r.call_id);
+      ending.erase(r.call_id);
       done = std::move(job->done);
     }
     done_cv.notify_all();
@@ -1052,6 +1063,7 @@ Outcome Service::shutdown() {
       j->rec.message = "service shutting down";
       j->rec.ended_at = Clock::now();
       cancelled.push_back(j);
+      s.ending[j->rec.call_id] = j;
     }
     s.queue.clear();
     if (s.running) {
@@ -1260,6 +1272,7 @@ Outcome Service::remove(std::string_view name) {
         (*it)->rec.message = "function deleted";
         (*it)->rec.ended_at = Clock::now();
         cancelled.push_back(*it);
+        s.ending[(*it)->rec.call_id] = *it;
         it = s.queue.erase(it);
       } else {
         ++it;
@@ -1445,7 +1458,7 @@ Result<ExecutionRecord> Service::execute(const ExecutionRequest& request, const 
     for (auto& j : s.queue)
       if (j->rec.call_id == *id) job = j;
   }
-  if (!job) return s.store->execution(*id);  // already ended
+  if (!job) return execution(*id);  // already ended
   const auto begin = Steady::now();
   bool gave_up = false;
   std::unique_lock lock(s.sched_mu);
@@ -1465,6 +1478,7 @@ Result<ExecutionRecord> Service::execute(const ExecutionRequest& request, const 
         job->rec.status = ExecutionStatus::kCancelled;
         job->rec.message = why;
         job->rec.ended_at = Clock::now();
+        s.ending[job->rec.call_id] = job;
         lock.unlock();
         s.finish(job, nullptr);
         lock.lock();
@@ -1493,14 +1507,15 @@ Outcome Service::cancel(std::string_view call_id) {
       if ((*it)->rec.call_id == call_id) {
         queued = *it;
         s.queue.erase(it);
+        queued->rec.status = ExecutionStatus::kCancelled;
+        queued->rec.message = "cancelled";
+        queued->rec.ended_at = Clock::now();
+        s.ending[queued->rec.call_id] = queued;
         break;
       }
   }
   if (!queued)
     return fail(ErrorKind::kNotFound, "execution \"{}\" is not queued or running", call_id);
-  queued->rec.status = ExecutionStatus::kCancelled;
-  queued->rec.message = "cancelled";
-  queued->rec.ended_at = Clock::now();
   s.finish(queued, nullptr);
   return {};
 }
@@ -1512,6 +1527,7 @@ Result<ExecutionRecord> Service::execution(std::string_view call_id) const {
       return impl_->progress(*impl_->running);
     for (const auto& j : impl_->queue)
       if (j->rec.call_id == call_id) return impl_->progress(*j);
+    if (auto it = impl_->ending.find(call_id); it != impl_->ending.end()) return it->second->rec;
   }
   return impl_->store->execution(call_id);
 }
@@ -1528,6 +1544,7 @@ Result<std::vector<ExecutionRecord>> Service::executions(const ExecutionQuery& q
     };
     for (auto it = impl_->queue.rbegin(); it != impl_->queue.rend(); ++it) add(**it);
     if (impl_->running) add(*impl_->running);
+    for (const auto& [id, j] : impl_->ending) add(*j);
   }
   auto stored = impl_->store->executions(query.function, query.limit + live.size());
   if (!stored) return failure_of(stored);
