@@ -3,8 +3,9 @@
 // compiled natively for x86-64 (bench/native: the same source, a shim that
 // calls ebpfaas's helpers and inlines array lookups as the JIT does, the same
 // maps, buffer and loop), and the Linux kernel's JIT on the same object and
-// packet (libbpf + BPF_PROG_TEST_RUN with repeat; its duration field); and JIT
-// compile time per NF.
+// packet (libbpf + BPF_PROG_TEST_RUN with repeat; its duration field); JIT
+// compile time per NF; and the bpf_ktime_get_ns helper alone (clock_gettime:
+// most of ddos_mitigation's time in every ebpfaas tier).
 //
 //   build/bin/jit_bench [--repeat N] [--rounds R]
 //
@@ -389,5 +390,16 @@ int main(int argc, char** argv) {
   std::printf("\n| NF | JIT compile ms, median (best) of 5 |\n|---|---|\n");
   for (const auto& [name, s] : compile_times)
     std::printf("| %s | %.2f (%.2f) |\n", name.c_str(), s.median(), s.best());
+  // The clock ddos_mitigation reads once per packet (every tier calls this
+  // helper; the kernel's is much cheaper), timed alone with the same loop.
+  const helpers::HelperFn ktime = helpers::xdp_helpers().get(BPF_FUNC_ktime_get_ns);
+  Stats clock;
+  for (uint32_t r = 0; r < rounds; ++r)
+    clock.v.push_back(
+        ebpfaas_run(packet(64), repeat, [&](helpers::XdpBuff&, helpers::RunContext& rc) {
+          return static_cast<uint32_t>(ktime(0, 0, 0, 0, 0, &rc));
+        }));
+  std::printf("\nbpf_ktime_get_ns helper alone (clock_gettime): %.1f (%.1f) ns per call\n",
+              clock.median(), clock.best());
   return 0;
 }

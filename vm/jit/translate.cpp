@@ -131,6 +131,7 @@ class Translator {
   void helper_call(uint32_t pc, Value* callee, std::vector<Value*> args, llvm::FunctionType* ft,
                    bool may_stop = true);
   void inline_map_lookups(uint32_t pc);
+  uint32_t map_lddw_for_r1(uint32_t pc) const;
   void inline_hash_lookup(const maps::Map& map, const maps::HashLayout& l, uint32_t pc);
   void inline_redirect(uint32_t pc);
   void emit_stop_handler();
@@ -605,8 +606,9 @@ void Translator::atomic(const Instruction& in) {
 // Other maps fall through to the helper call emitted after this.
 void Translator::inline_map_lookups(uint32_t pc) {
   const auto& insns = prog_.decoded().insns;
+  const uint32_t only = map_lddw_for_r1(pc);
   std::vector<uint64_t> seen;
-  for (uint32_t i = 0; i < insns.size(); ++i) {
+  for (uint32_t i = only ? only : 0; i < (only ? only + 1 : insns.size()); ++i) {
     const Instruction& l = insns[i];
     if (l.op != Op::Lddw || (l.src != ebpf::kPseudoMapFd && l.src != ebpf::kPseudoMapIdx)) continue;
     const uint64_t handle = prog_.lddw_value(i);
@@ -652,6 +654,30 @@ void Translator::inline_map_lookups(uint32_t pc) {
     b_.CreateBr(block_at(pc + 1));
     b_.SetInsertPoint(other);
   }
+}
+
+// The pc of the map lddw that sets r1 for the call at `pc` in the same block
+// (clang's `r1 = map ll` ... `call`), or 0 when r1 comes from elsewhere: then
+// every map of the program gets its test. Only compile time depends on it.
+uint32_t Translator::map_lddw_for_r1(uint32_t pc) const {
+  const auto& insns = prog_.decoded().insns;
+  for (uint32_t j = pc; j-- > 0;) {
+    const Instruction& in = insns[j];
+    const OpKind kind = in.info().kind;
+    if (in.op != Op::LddwHigh) {
+      const bool writes_r1 =
+          ((kind == OpKind::kAlu || kind == OpKind::kLoad || kind == OpKind::kLoadImm64) &&
+           in.dst == 1) ||
+          (kind == OpKind::kAtomic && in.src == 1);
+      if (writes_r1)
+        return in.op == Op::Lddw &&
+                       (in.src == ebpf::kPseudoMapFd || in.src == ebpf::kPseudoMapIdx) && j > 0
+                   ? j
+                   : 0;
+    }
+    if (blocks_[j]) return 0;  // the start of the call's block
+  }
+  return 0;
 }
 
 // HashMap's lookup (HashMapFor, maps/hash_map.cpp) for one map: hash_key with
