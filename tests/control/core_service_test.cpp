@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "control/service.h"
+#include "control/store.h"
 #include "dataplane/memory_port.h"
 #include "tests/control/core_test_util.h"
 
@@ -457,6 +458,62 @@ TEST_F(CoreServiceTest, RestartRestoresFunctionsRecordsAndMaps) {
   auto r = s->execution(call);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, ExecutionStatus::kFinished);
+}
+
+// The compiled object of a C function is a cache: without it a restart
+// compiles the source again.
+TEST_F(CoreServiceTest, RestartRecompilesWhenTheObjectIsGone) {
+  {
+    auto s = open(options());
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(deploy_file(*s, "router", nf_source("ipv4_router")));
+  }
+  {
+    auto store = Store::open(state());
+    ASSERT_TRUE(store);
+    auto v = (*store)->version("router", 1);
+    ASSERT_TRUE(v);
+    ASSERT_NE(v->object, v->image);
+    auto hex = image_digest(v->object);
+    ASSERT_TRUE(std::filesystem::remove((*store)->artifact_path(*hex)));
+  }
+  auto s = open(options());
+  ASSERT_TRUE(s);
+  auto f = s->function("router");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->tier, "interpreter") << f->jit_message;
+  auto r = s->execute({"router", 0.1, {}, ""});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_GT(r->packets.in, 0u);
+}
+
+// A function whose artifact vanished stays listed, says why, refuses
+// executions and can still be deleted; the others come back.
+TEST_F(CoreServiceTest, RestartKeepsAFunctionThatNoLongerLoads) {
+  std::string image;
+  {
+    auto s = open(options());
+    ASSERT_TRUE(s);
+    auto f = deploy_file(*s, "wire", nf_object("wire"));
+    ASSERT_TRUE(f);
+    image = f->image;
+    ASSERT_TRUE(deploy_file(*s, "ddos", nf_object("ddos_mitigation")));
+  }
+  {
+    auto store = Store::open(state());
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(std::filesystem::remove((*store)->artifact_path(*image_digest(image))));
+  }
+  auto s = open(options());
+  ASSERT_TRUE(s);
+  auto f = s->function("wire");
+  ASSERT_TRUE(f);
+  EXPECT_NE(f->jit_message.find("cannot open"), std::string::npos) << f->jit_message;
+  auto r = s->submit({"wire", 0.1, {}, ""}, {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.kind(), ErrorKind::kUnavailable);
+  EXPECT_TRUE(s->execute({"ddos", 0.1, {}, ""}));
+  EXPECT_TRUE(s->remove("wire"));
 }
 
 // kill -9 of a process running the service: functions and finished records
