@@ -6,7 +6,53 @@ namespace ebpfaas::control {
 
 FunctionLog::FunctionLog(Logs& logs, std::string function, std::string path, size_t capacity)
     : logs_(logs), function_(std::move(function)), path_(std::move(path)), capacity_(capacity) {
-  if (!path_.empty()) file_ = std::fopen(path_.c_str(), "ae");
+  if (path_.empty()) return;
+  load_tail();
+  file_ = std::fopen(path_.c_str(), "ae");
+}
+
+// The ring starts with the file's last lines, so that a restarted service
+// still answers `logs` with what happened before.
+void FunctionLog::load_tail() {
+  std::FILE* f = std::fopen(path_.c_str(), "re");
+  if (!f) return;
+  constexpr long kTailBytes = 1 << 20;
+  if (std::fseek(f, 0, SEEK_END) == 0) {
+    const long size = std::ftell(f);
+    std::fseek(f, size > kTailBytes ? size - kTailBytes : 0, SEEK_SET);
+    if (size > kTailBytes) {
+      for (int c; (c = std::fgetc(f)) != EOF && c != '\n';) {
+      }
+    }
+  }
+  std::string line;
+  char buf[4096];
+  auto take = [&](const std::string& l) {
+    // "<RFC 3339> <instance> <text>"
+    const size_t a = l.find(' ');
+    const size_t b = a == std::string::npos ? a : l.find(' ', a + 1);
+    if (b == std::string::npos) return;
+    auto t = parse_rfc3339(std::string_view(l).substr(0, a));
+    if (!t) return;
+    LogLine ll;
+    ll.seq = logs_.next_seq();
+    ll.function = function_;
+    ll.instance = l.substr(a + 1, b - a - 1);
+    ll.timestamp = *t;
+    ll.text = l.substr(b + 1);
+    ring_.push_back(std::move(ll));
+    while (ring_.size() > capacity_) ring_.pop_front();
+  };
+  while (std::fgets(buf, sizeof buf, f)) {
+    line += buf;
+    if (!line.empty() && line.back() == '\n') {
+      line.pop_back();
+      take(line);
+      line.clear();
+    }
+  }
+  if (!line.empty()) take(line);
+  std::fclose(f);
 }
 
 FunctionLog::~FunctionLog() {

@@ -41,6 +41,7 @@ class FunctionLog {
 
  private:
   void add(std::string instance, std::string text);
+  void load_tail();
 
   Logs& logs_;
   const std::string function_;

@@ -454,6 +454,12 @@ TEST_F(CoreServiceTest, RestartRestoresFunctionsRecordsAndMaps) {
   auto d = s->dump_map("switch", "mac_table");
   ASSERT_TRUE(d);
   ASSERT_EQ(d->entries.size(), 1u);
+  // The log remembers the previous run.
+  auto logs = s->logs({"switch", 0, {}});
+  ASSERT_TRUE(logs);
+  ASSERT_GE(logs->size(), 3u);
+  EXPECT_NE(logs->front().text.find("deployed v1"), std::string::npos) << logs->front().text;
+  EXPECT_NE(logs->back().text.find("restored v2"), std::string::npos) << logs->back().text;
   EXPECT_EQ(d->entries[0].key, "0200000000070000");
   auto r = s->execution(call);
   ASSERT_TRUE(r);
