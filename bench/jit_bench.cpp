@@ -1,8 +1,8 @@
 // JIT speed: ns per packet for each seed NF and packet size in the ebpfaas JIT
 // and interpreter, beside two anchors measured in the same run: the NF's C
 // compiled natively for x86-64 (bench/native: the same source, a shim that
-// calls ebpfaas's helpers and inlines array lookups as the JIT does, the same
-// maps, buffer and loop), and the Linux kernel's JIT on the same object and
+// calls ebpfaas's helpers and inlines array and hash lookups as the JIT does,
+// the same maps, buffer and loop), and the Linux kernel's JIT on the same object and
 // packet (libbpf + BPF_PROG_TEST_RUN with repeat; its duration field); JIT
 // compile time per NF; and the bpf_ktime_get_ns helper alone (clock_gettime:
 // most of ddos_mitigation's time in every ebpfaas tier).
@@ -32,6 +32,7 @@
 #include "helpers/linux_helpers.h"
 #include "loader/load.h"
 #include "maps/array_map.h"
+#include "maps/hash_map.h"
 #include "support/qsbr.h"
 #include "vm/jit/jit.h"
 #include "vm/xdp_frame.h"
@@ -236,6 +237,18 @@ void native_load(const std::string& path, const loader::LoadedObject& obj, Nativ
       d.cpu_stride = l.cpu_stride;
       d.stride = l.stride;
       d.max_entries = l.max_entries;
+    } else if (const auto* h = dynamic_cast<const maps::HashMap*>(m)) {
+      const maps::HashLayout& l = h->layout();
+      d.buckets = reinterpret_cast<uint8_t* const*>(l.buckets);
+      d.seed = l.seed;
+      d.bucket_mask = l.bucket_mask;
+      d.key_offset = l.key_offset;
+      d.value_offset = l.value_offset;
+      d.ref_offset = l.ref_offset;
+      d.percpu_values = l.percpu_values;
+      d.percpu_cpu_stride = l.percpu_cpu_stride;
+      d.percpu_stride = l.percpu_stride;
+      d.num_cpus = m->num_cpus();
     }
     const ebpfaas_native_map* p = &d;
     std::memcpy(def, &p, sizeof(p));

@@ -11,10 +11,11 @@
  *    (native_abi.h).
  *  - Helpers call ebpfaas's own helper functions (the ones the JIT calls) with
  *    the map's handle and the invocation's RunContext, so native code and the
- *    JIT do the same map work. Lookups in arrays and per-CPU arrays are inlined
- *    from the map's layout, as the JIT inlines them; the map type is known at
- *    compile time from the definition (so bpf_map_lookup_elem needs the map
- *    struct itself, not a void pointer).
+ *    JIT do the same map work. Lookups in arrays, hash maps (keys up to 16
+ *    bytes) and their per-CPU and LRU kinds are inlined from the map's layout,
+ *    as the JIT inlines them; the map type and key size are known at compile
+ *    time from the definition (so bpf_map_lookup_elem needs the map struct
+ *    itself, not a void pointer). bpf_redirect stays a call (the JIT inlines it).
  *  - struct xdp_md becomes struct ebpfaas_native_xdp_md (full pointers, the
  *    layout of helpers::XdpBuff).
  * Not provided: bpf_tail_call (it needs the VM) and helpers outside the list
@@ -68,13 +69,77 @@ static __always_inline const struct ebpfaas_native_map *ebpfaas_native_map_of(co
 	return m;
 }
 
-/* BPF_MAP_TYPE_* of a map definition, from `int (*type)[BPF_MAP_TYPE_...]`. */
+/* BPF_MAP_TYPE_* of a map definition, from `int (*type)[BPF_MAP_TYPE_...]`,
+ * and its key size, from `typeof(key) *key`. */
 #define EBPFAAS_NATIVE_MAP_TYPE(map) (sizeof(*(map)->type) / sizeof(int))
+#define EBPFAAS_NATIVE_KEY_SIZE(map) sizeof(*(map)->key)
+
+/* maps/hash_layout.h's hash_key, for keys of 1 to 16 bytes. */
+static __always_inline __u64 ebpfaas_native_mix(__u64 a, __u64 b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (__u64)r ^ (__u64)(r >> 64);
+}
+
+static __always_inline __u32 ebpfaas_native_hash(const __u8 *p, __u32 size, __u64 seed)
+{
+	__u64 s0 = seed ^ 0xa0761d6478bd642full;
+	__u64 s1 = (seed * 0x8ebc6af09c88c6e3ull) ^ 0xe7037ed1a0b428dbull ^ size;
+	__u64 a, b = 0, h;
+	__u32 lo, hi;
+
+	if (size >= 4 && size <= 8) {
+		__builtin_memcpy(&hi, p, 4);
+		__builtin_memcpy(&lo, p + size - 4, 4);
+		a = ((__u64)hi << 32) | lo;
+	} else if (size < 4) {
+		a = ((__u64)p[0] << 16) | ((__u64)p[size >> 1] << 8) | p[size - 1];
+	} else {
+		__builtin_memcpy(&a, p, 8);
+		__builtin_memcpy(&b, p + size - 8, 8);
+	}
+	h = ebpfaas_native_mix(a ^ s0, b ^ s1);
+	return (__u32)(h ^ (h >> 32));
+}
+
+/* HashMap's lookup (maps/hash_map.cpp) with the key size a constant. */
+static __always_inline void *ebpfaas_native_hash_lookup(const struct ebpfaas_native_map *m,
+							const void *key, __u32 size, int percpu)
+{
+	__u32 h = ebpfaas_native_hash(key, size, m->seed);
+	__u8 *e;
+
+	if (percpu && ebpfaas_native_env.cpu >= m->num_cpus)
+		return 0;
+	e = __atomic_load_n(&m->buckets[h & m->bucket_mask], __ATOMIC_ACQUIRE);
+	while (e && __builtin_memcmp(e + m->key_offset, key, size) != 0)
+		e = __atomic_load_n((__u8 **)e, __ATOMIC_ACQUIRE);
+	if (!e)
+		return 0;
+	if (m->ref_offset && !__atomic_load_n(e + m->ref_offset, __ATOMIC_RELAXED))
+		__atomic_store_n(e + m->ref_offset, 1, __ATOMIC_RELAXED);
+	if (percpu) {
+		__u32 index;
+
+		__builtin_memcpy(&index, e + 12, 4);
+		return m->percpu_values + ebpfaas_native_env.cpu * m->percpu_cpu_stride +
+		       (__u64)index * m->percpu_stride;
+	}
+	return e + m->value_offset;
+}
 
 static __always_inline void *ebpfaas_native_lookup(unsigned long type, const void *map,
-						   const void *key)
+						   const void *key, __u32 key_size)
 {
 	const struct ebpfaas_native_map *m = ebpfaas_native_map_of(map);
+
+	if ((type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_LRU_HASH ||
+	     type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_LRU_PERCPU_HASH) &&
+	    key_size <= 16 && m->buckets)
+		return ebpfaas_native_hash_lookup(m, key, key_size,
+						  type == BPF_MAP_TYPE_PERCPU_HASH ||
+							  type == BPF_MAP_TYPE_LRU_PERCPU_HASH);
 
 	if (type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY) {
 		__u32 index;
@@ -91,7 +156,7 @@ static __always_inline void *ebpfaas_native_lookup(unsigned long type, const voi
 }
 
 #define bpf_map_lookup_elem(map, key) \
-	ebpfaas_native_lookup(EBPFAAS_NATIVE_MAP_TYPE(map), (map), (key))
+	ebpfaas_native_lookup(EBPFAAS_NATIVE_MAP_TYPE(map), (map), (key), EBPFAAS_NATIVE_KEY_SIZE(map))
 #define bpf_map_update_elem(map, key, value, flags)                                    \
 	((long)EBPFAAS_NATIVE_CALL(BPF_FUNC_map_update_elem, ebpfaas_native_map_of(map)->handle, \
 				   (key), (value), (flags), 0))

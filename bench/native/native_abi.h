@@ -22,24 +22,36 @@ extern "C" {
 
 /* helpers::HelperFn: r1..r5, then the RunContext. */
 typedef uint64_t (*ebpfaas_native_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
-                                             uint64_t r5, void *rc);
+                                             uint64_t r5, void* rc);
 
 #define EBPFAAS_NATIVE_MAX_HELPER 256
 
 /* One map, behind the module's map struct. For arrays and per-CPU arrays the
- * fields of maps::ArrayLayout, so that the shim inlines the lookup as the JIT
- * does; values is null for other maps. */
+ * fields of maps::ArrayLayout, for hash maps those of maps::HashLayout, so
+ * that the shim inlines lookups as the JIT does; values and buckets are null
+ * for other maps. */
 struct ebpfaas_native_map {
   uint64_t handle; /* the maps::Map*, as programs pass it to helpers */
-  uint8_t *values;
+  uint8_t* values;
   uint64_t cpu_stride;
   uint32_t stride;
   uint32_t max_entries;
+  /* hash maps (maps/hash_layout.h) */
+  uint8_t* const* buckets; /* element pointers; an element's first 8 bytes: next */
+  uint64_t seed;
+  uint32_t bucket_mask;
+  uint32_t key_offset;
+  uint32_t value_offset;
+  uint32_t ref_offset; /* LRU maps: the referenced byte; 0: none */
+  uint8_t* percpu_values;
+  uint64_t percpu_cpu_stride;
+  uint32_t percpu_stride;
+  uint32_t num_cpus;
 };
 
 /* One per module: the symbol ebpfaas_native_env. */
 struct ebpfaas_native_env {
-  void *rc; /* the helpers::RunContext of the current invocation */
+  void* rc; /* the helpers::RunContext of the current invocation */
   uint32_t cpu;
   uint32_t pad;
   ebpfaas_native_helper_fn helpers[EBPFAAS_NATIVE_MAX_HELPER];
