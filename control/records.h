@@ -84,7 +84,9 @@ struct FunctionInfo {
   uint64_t verified_insns = 0;  // the verifier's "processed N insns"
   std::string tier;             // what executions run: "JIT" or "interpreter"
   JitState jit = JitState::kOff;
-  std::string jit_message;                 // why the JIT failed (kFailed)
+  // Why the JIT failed (kFailed); or, with an empty tier, why the function could
+  // not be restored at start (it is listed but refuses executions until updated).
+  std::string jit_message;
   uint32_t replicas = 1;                   // 0: paused, executions are refused (kUnavailable)
   uint64_t invocation_count = 0;           // execution records of this function (all statuses)
   double default_time = 5;                 // seconds, from com.ebpfaas.time
@@ -131,7 +133,9 @@ struct MapCount {
 struct ExecutionRecord {
   std::string call_id;
   std::string function;
-  uint64_t version = 0;  // of the function when it started (queued: when submitted)
+  // Of the function when submitted, then when it started; an update while it
+  // runs moves it on to the new version (message says so).
+  uint64_t version = 0;
   ExecutionStatus status = ExecutionStatus::kQueued;
   TimePoint queued_at, started_at, ended_at;  // unset until they happen
   double seconds = 0;                         // requested run time

@@ -219,6 +219,7 @@ struct Job {
   bool finished = false;
   Steady::time_point start_steady;
   Counters start;
+  std::array<uint64_t, dataplane::LatencyHistogram::kBuckets> latency{};  // of the run, at its end
 };
 
 }  // namespace service_detail
@@ -726,6 +727,8 @@ struct Service::Impl {
         ended->rec.elapsed =
             std::chrono::duration<double>(Steady::now() - ended->start_steady).count();
         fill_figures(ended->rec, ended->start, snap);
+        for (size_t i = 0; i < ended->latency.size(); ++i)
+          ended->latency[i] = snap.latency[i] - ended->start.latency[i];
         if (ended_fn && ended_fn->object)
           for (const auto& m : ended_fn->object->maps->all())
             if (m->type() != BPF_MAP_TYPE_PROG_ARRAY)
@@ -782,6 +785,7 @@ struct Service::Impl {
       t.bytes_in += r.bytes.in;
       t.bytes_out += r.bytes.out;
       for (size_t i = 0; i < 5; ++i) t.verdicts[i] += r.verdicts[i];
+      for (size_t i = 0; i < t.latency.size(); ++i) t.latency[i] += job->latency[i];
       if (r.started_at != TimePoint{}) {
         t.seconds_sum += r.elapsed;
         ++t.seconds_count;

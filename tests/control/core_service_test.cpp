@@ -340,6 +340,17 @@ TEST_F(CoreServiceTest, BackToBackLosesNoPacket) {
   // batch in flight at a switch may be counted with the neighbour.
   EXPECT_GE(r1->verdicts[4] + 64, r1->packets.in);
 
+  {
+    const MetricsSnapshot live = s->metrics();
+    ASSERT_EQ(live.functions.size(), 2u);
+    const FunctionMetrics& w = live.functions[1];
+    EXPECT_EQ(w.name, "wire");
+    EXPECT_EQ(w.invocations.at("finished"), 2u);
+    EXPECT_EQ(w.packets_in, r1->packets.in + rb->packets.in);
+    EXPECT_GT(w.latency_p50_ns, 0u);
+    EXPECT_GE(w.latency_p99_ns, w.latency_p50_ns);
+    EXPECT_EQ(w.seconds_count, 2u);
+  }
   ASSERT_TRUE(s->shutdown());
   EXPECT_EQ(callbacks, 1);
   EXPECT_EQ(async_rec.call_id, *b);
