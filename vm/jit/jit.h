@@ -12,7 +12,8 @@
 // bpf_redirect.
 //
 // Compiled code is cached by what it depends on: the instructions, the linked
-// lddw values, the helper functions called and the context-load rewrites. A
+// lddw values and the layouts of the maps they name, the helper functions
+// called and the context-load rewrites. A
 // program compiled again (the same object re-deployed with its maps carried
 // over) reuses the code without compiling.
 #pragma once
