@@ -1,0 +1,619 @@
+// The HTTP API against a live in-process service on a loopback port: every
+// route's happy path and error codes, auth, compile and verifier errors,
+// sync and async invocations with callbacks, updates and deletes while
+// executing, maps, logs, metrics.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include "control/http_json.h"
+#include "dataplane/memory_port.h"
+#include "tests/control/http_test_util.h"
+
+namespace ebpfaas::control {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::as_string;
+using testing::HttpApiTest;
+using testing::nf_object;
+using testing::nf_source;
+
+constexpr const char* kVerifierReject = R"(
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("xdp")
+int unchecked(struct xdp_md *ctx)
+{
+	unsigned char *data = (void *)(long)ctx->data;
+	return data[20] == 1 ? XDP_DROP : XDP_PASS;  /* no bounds check */
+}
+char LICENSE[] SEC("license") = "GPL";
+)";
+
+constexpr const char* kCompileError = R"(
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("xdp")
+int broken(struct xdp_md *ctx)
+{
+	return XDP_PASS
+}
+char LICENSE[] SEC("license") = "GPL";
+)";
+
+// An Ethernet frame from a unicast source MAC to the broadcast address.
+std::vector<uint8_t> frame_from(uint8_t host) {
+  std::vector<uint8_t> f(60, 0);
+  for (int i = 0; i < 6; ++i) f[i] = 0xff;
+  const uint8_t src[6] = {0x02, 0, 0, 0, 0, host};
+  std::copy(src, src + 6, f.begin() + 6);
+  f[12] = 0x08;
+  f[13] = 0x00;
+  return f;
+}
+
+// One line, ending in a newline, naming something.
+void expect_one_line(const httplib::Result& r, int status, const std::string& needle) {
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, status) << r->body;
+  EXPECT_NE(r->body.find(needle), std::string::npos)
+      << "expected \"" << needle << "\" in " << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type").rfind("text/plain", 0), 0u);
+}
+
+// ---- validation: needs nothing deployed --------------------------------------
+
+TEST_F(HttpApiTest, BadDeploymentsAreRefusedWithTheField) {
+  start(options());
+  auto post = [&](const std::string& body) {
+    return client_->Post("/system/functions", body, "application/json");
+  };
+  expect_one_line(post(""), 400, "empty body");
+  expect_one_line(post("{\"service\":"), 400, "invalid JSON in FunctionDeployment");
+  expect_one_line(post("[1,2]"), 400, "expected a JSON object");
+  expect_one_line(post(R"({"image":"sha256:00"})"), 400, "missing field \"service\"");
+  expect_one_line(post(R"({"service":7,"image":"x"})"), 400, "\"service\"");
+  expect_one_line(post(R"({"service":"a b","image":"x"})"), 400, "invalid function name \"a b\"");
+  expect_one_line(post(json{{"service", std::string(64, 'a')}, {"image", "x"}}.dump()), 400,
+                  "invalid function name");
+  expect_one_line(post(R"({"service":"ok"})"), 400, "missing field \"image\"");
+  expect_one_line(post(R"({"service":"ok","image":"x","labels":["a"]})"), 400,
+                  "invalid field \"labels\"");
+  expect_one_line(post(R"({"service":"ok","image":"x","annotations":{"k":1}})"), 400,
+                  "invalid field \"annotations.k\"");
+  expect_one_line(post(R"({"service":"ok","image":"x","envVars":"A=1"})"), 400,
+                  "invalid field \"envVars\"");
+  expect_one_line(post(R"({"service":"ok","image":"x","secrets":"s"})"), 400,
+                  "invalid field \"secrets\"");
+  expect_one_line(post(R"({"service":"ok","image":"x","readOnlyRootFilesystem":"yes"})"), 400,
+                  "readOnlyRootFilesystem");
+  expect_one_line(post(R"({"service":"ok","image":"sha256:nothex"})"), 400, "image");
+  expect_one_line(post(json{{"service", "ok"}, {"image", "sha256:" + std::string(64, 'a')}}.dump()),
+                  400, "unknown image");
+  // Oversize JSON: 413.
+  std::string huge = R"({"service":"ok","image":")" + std::string(2u << 20, 'x') + "\"}";
+  expect_one_line(post(huge), 413, "exceeds the limit");
+  // Update / delete / get of unknown functions: 404 naming them.
+  expect_one_line(client_->Put("/system/functions", R"({"service":"ghost"})", "application/json"),
+                  404, "ghost");
+  expect_one_line(
+      client_->Delete("/system/functions", R"({"functionName":"ghost"})", "application/json"), 404,
+      "ghost");
+  expect_one_line(client_->Delete("/system/functions", R"({"functionName":3})", "application/json"),
+                  400, "functionName");
+  expect_one_line(client_->Get("/system/function/ghost"), 404, "ghost");
+  expect_one_line(client_->Get("/system/function/a%20b"), 400, "invalid function name");
+  expect_one_line(
+      client_->Post("/system/scale-function/ghost", R"({"replicas":1})", "application/json"), 404,
+      "ghost");
+  expect_one_line(
+      client_->Post("/system/scale-function/ghost", R"({"replicas":-1})", "application/json"), 400,
+      "replicas");
+  // Nothing was stored by any of these.
+  auto list = client_->Get("/system/functions");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->status, 200);
+  EXPECT_EQ(json::parse(list->body), json::array());
+}
+
+TEST_F(HttpApiTest, BadInvocationsAndQueries) {
+  start(options());
+  expect_one_line(anon_->Post("/function/ghost", "", "application/json"), 404, "ghost");
+  expect_one_line(anon_->Post("/async-function/ghost", "", "application/json"), 404, "ghost");
+  const std::string image = upload(as_string(slurp(nf_object("wire"))));
+  auto d = deploy("wire", image);
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->status, 202) << d->body;
+  expect_one_line(anon_->Post("/function/wire?time=abc", "", "text/plain"), 400,
+                  "invalid time \"abc\"");
+  expect_one_line(anon_->Post("/function/wire?time=1000", "", "text/plain"), 400, "1000");
+  expect_one_line(anon_->Post("/function/wire", R"({"time":"soon"})", "application/json"), 400,
+                  "invalid time \"soon\"");
+  expect_one_line(anon_->Post("/function/wire", R"({"time":0.1,"ports":{}})", "application/json"),
+                  400, "\"ports\"");
+  expect_one_line(anon_->Post("/function/wire", R"({"time":)", "application/json"), 400,
+                  "invalid JSON in execution request");
+  expect_one_line(anon_->Post("/function/wire?ports=nope&time=0.1", "", "text/plain"), 400, "nope");
+  expect_one_line(anon_->Post("/function/wire?ports=,", "", "text/plain"), 400, "empty item");
+  expect_one_line(anon_->Post("/async-function/wire?time=0.1",
+                              httplib::Headers{{"X-Callback-Url", "ftp://x"}}, "", "text/plain"),
+                  400, "X-Callback-Url");
+  expect_one_line(client_->Get("/system/executions?limit=-3"), 400, "limit");
+  expect_one_line(client_->Get("/system/execution/nope"), 404, "nope");
+  expect_one_line(client_->Delete("/system/execution/nope"), 404, "nope");
+  expect_one_line(client_->Get("/system/logs"), 400, "name");
+  expect_one_line(client_->Get("/system/logs?name=wire&tail=x"), 400, "tail");
+  expect_one_line(client_->Get("/system/logs?name=wire&since=yesterday"), 400, "since");
+  expect_one_line(client_->Get("/system/logs?name=wire&follow=maybe"), 400, "follow");
+  expect_one_line(client_->Get("/system/function/ghost/maps"), 404, "ghost");
+  expect_one_line(client_->Get("/system/function/wire/maps/nope"), 404, "nope");
+  expect_one_line(
+      client_->Put("/system/function/wire/maps/wire_config", R"({"key":1})", "application/json"),
+      400, "key");
+  expect_one_line(client_->Delete("/system/function/wire/maps/wire_config"), 400, "key");
+  expect_one_line(client_->Get("/system/artifacts/sha256:" + std::string(64, 'b')), 404, "");
+  expect_one_line(client_->Get("/no/such/route"), 404, "no route GET /no/such/route");
+  // None of the refused invocations left a record.
+  auto ex = client_->Get("/system/executions?function=wire");
+  ASSERT_TRUE(ex);
+  EXPECT_EQ(json::parse(ex->body), json::array());
+}
+
+TEST_F(HttpApiTest, UploadsBeyondTheLimitAre413) {
+  ServiceOptions o = options();
+  o.max_upload = 4096;
+  start(o);
+  expect_one_line(client_->Post("/system/artifacts", std::string(4097, 'x'), "text/plain"), 413,
+                  "max-upload");
+  expect_one_line(client_->Post("/system/artifacts", "", "text/plain"), 400, "");
+  auto ok = client_->Post("/system/artifacts", std::string(4096, ' '), "text/plain");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 201) << ok->body;
+}
+
+// ---- auth ---------------------------------------------------------------------
+
+TEST_F(HttpApiTest, BasicAuthOnSystemRoutesOnly) {
+  start(options());
+  for (const char* path : {"/system/functions", "/system/info", "/system/executions"}) {
+    auto r = anon_->Get(path);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << path;
+    EXPECT_EQ(r->get_header_value("WWW-Authenticate"), "Basic realm=\"ebpfaas\"");
+  }
+  auto wrong = testing::make_client(api_->port(), creds_.user, creds_.password + "x");
+  auto r = wrong->Get("/system/functions");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  auto wrong_user = testing::make_client(api_->port(), "root", creds_.password);
+  r = wrong_user->Get("/system/functions");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  // An unauthenticated upload is refused before anything is stored.
+  r = anon_->Post("/system/artifacts", "int x;", "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = client_->Get("/system/functions");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  for (const char* path : {"/healthz", "/metrics"}) {
+    r = anon_->Get(path);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << path;
+  }
+  r = anon_->Get("/healthz");
+  EXPECT_EQ(r->body, "OK");
+}
+
+TEST_F(HttpApiTest, CredentialsAreGeneratedPrivateAndReused) {
+  auto a = load_or_create_credentials(state());
+  ASSERT_TRUE(a) << a.error().message();
+  EXPECT_EQ(a->user, "admin");
+  EXPECT_EQ(a->password.size(), 32u);
+  for (const std::string& f : {a->user_file, a->password_file}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(f.c_str(), &st), 0) << f;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << f;
+  }
+  auto b = load_or_create_credentials(state());
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->password, a->password);
+  // Another state directory, another password.
+  auto c = load_or_create_credentials(state() + "-other");
+  ASSERT_TRUE(c);
+  EXPECT_NE(c->password, a->password);
+  std::filesystem::remove_all(state() + "-other");
+  // The check itself.
+  EXPECT_TRUE(basic_auth_matches("Basic " + base64_encode("admin:" + a->password), *a));
+  EXPECT_FALSE(basic_auth_matches("Basic " + base64_encode("admin:" + a->password + "!"), *a));
+  EXPECT_FALSE(basic_auth_matches("Basic " + base64_encode("admin"), *a));
+  EXPECT_FALSE(basic_auth_matches("Bearer x", *a));
+  EXPECT_FALSE(basic_auth_matches("Basic %%%", *a));
+  EXPECT_FALSE(basic_auth_matches("", *a));
+  EXPECT_EQ(base64_encode("ab"), "YWI=");
+  EXPECT_EQ(*base64_decode("YWI="), "ab");
+  EXPECT_FALSE(base64_decode("YW=I"));
+  EXPECT_TRUE(constant_time_equal("abc", "abc"));
+  EXPECT_FALSE(constant_time_equal("abc", "abd"));
+  EXPECT_FALSE(constant_time_equal("abc", "abcd"));
+}
+
+// ---- deploy diagnostics -------------------------------------------------------
+
+TEST_F(HttpApiTest, CompileAndVerifierErrorsAre400WithTheMessage) {
+  start(options());
+  auto r = deploy("broken", upload(kCompileError));
+  expect_one_line(r, 400, "error:");
+  EXPECT_NE(r->body.find("broken.c:7:"), std::string::npos) << r->body;
+  r = deploy("unsafe", upload(kVerifierReject));
+  expect_one_line(r, 400, "pc ");
+  auto list = client_->Get("/system/functions");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(json::parse(list->body), json::array());
+}
+
+// ---- the happy paths ------------------------------------------------------------
+
+TEST_F(HttpApiTest, EveryRouteHappyPath) {
+  start(options());
+  // Artifacts: content-addressed, 201 then 200, bytes back.
+  const std::string source = as_string(slurp(nf_source("wire")));
+  auto a1 = client_->Post("/system/artifacts", source, "text/plain");
+  ASSERT_TRUE(a1);
+  ASSERT_EQ(a1->status, 201) << a1->body;
+  json art = json::parse(a1->body);
+  EXPECT_EQ(art["kind"], "c");
+  EXPECT_EQ(art["size"], source.size());
+  const std::string image = art["image"];
+  EXPECT_EQ(image.size(), 7u + 64u);
+  auto a2 = client_->Post("/system/artifacts", source, "text/plain");
+  ASSERT_TRUE(a2);
+  EXPECT_EQ(a2->status, 200);
+  EXPECT_EQ(json::parse(a2->body)["image"], image);
+  auto back = client_->Get("/system/artifacts/" + image);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->status, 200);
+  EXPECT_EQ(back->body, source);
+  const std::string elf = as_string(slurp(nf_object("l2_learning_switch")));
+  auto a3 = client_->Post("/system/artifacts", elf, "application/octet-stream");
+  ASSERT_TRUE(a3);
+  EXPECT_EQ(json::parse(a3->body)["kind"], "elf");
+
+  // Deploy (C compiled server-side), 409 on the same name.
+  auto d = deploy("wire", image, {{"com.ebpfaas.time", "0.2"}});
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->status, 202) << d->body;
+  EXPECT_EQ(json::parse(d->body)["ebpfaas"]["version"], 1);
+  expect_one_line(deploy("wire", image), 409, "wire");
+  // List and get: FunctionStatus fields.
+  auto list = client_->Get("/system/functions");
+  ASSERT_TRUE(list);
+  json l = json::parse(list->body);
+  ASSERT_EQ(l.size(), 1u);
+  for (const char* field : {"name", "image", "namespace", "labels", "annotations", "envVars",
+                            "invocationCount", "replicas", "availableReplicas", "createdAt"})
+    EXPECT_TRUE(l[0].contains(field)) << field;
+  EXPECT_EQ(l[0]["image"], image);
+  EXPECT_EQ(l[0]["annotations"]["com.ebpfaas.time"], "0.2");
+  EXPECT_GT(l[0]["ebpfaas"]["verified_insns"].get<int>(), 0);
+  auto one = client_->Get("/system/function/wire");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 200);
+  EXPECT_EQ(json::parse(one->body)["name"], "wire");
+
+  // Sync invoke on the gen port: packets counted; the function's default time.
+  auto inv = anon_->Post("/function/wire", "", "text/plain");
+  ASSERT_TRUE(inv);
+  ASSERT_EQ(inv->status, 200) << inv->body;
+  json res = json::parse(inv->body);
+  EXPECT_EQ(res["status"], "finished");
+  EXPECT_EQ(res["function"], "wire");
+  EXPECT_DOUBLE_EQ(res["seconds"].get<double>(), 0.2);
+  EXPECT_GT(res["packets"]["in"].get<uint64_t>(), 0u);
+  for (const char* field : {"callId", "version", "queuedAt", "startedAt", "endedAt", "ports",
+                            "bytes", "verdicts", "latency_ns", "maps", "message"})
+    EXPECT_TRUE(res.contains(field)) << field;
+  EXPECT_EQ(inv->get_header_value("X-Call-Id"), res["callId"].get<std::string>());
+  EXPECT_GT(std::stod(inv->get_header_value("X-Duration-Seconds")), 0.1);
+  // Query parameters and a JSON body; the caller's X-Call-Id.
+  auto q = anon_->Post("/function/wire?time=0.1&ports=in",
+                       httplib::Headers{{"X-Call-Id", "my-call-1"}}, "", "text/plain");
+  ASSERT_TRUE(q);
+  ASSERT_EQ(q->status, 200) << q->body;
+  EXPECT_EQ(json::parse(q->body)["callId"], "my-call-1");
+  EXPECT_EQ(json::parse(q->body)["ports"], json::array({"in"}));
+  auto b = anon_->Post("/function/wire", R"({"time":0.1,"ports":[0]})", "application/json");
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->status, 200) << b->body;
+  EXPECT_DOUBLE_EQ(json::parse(b->body)["seconds"].get<double>(), 0.1);
+  // The caller's id used twice: 409.
+  expect_one_line(anon_->Post("/function/wire?time=0.1",
+                              httplib::Headers{{"X-Call-Id", "my-call-1"}}, "", "text/plain"),
+                  409, "my-call-1");
+
+  // Executions: newest first, one by id.
+  auto ex = client_->Get("/system/executions?function=wire&limit=2");
+  ASSERT_TRUE(ex);
+  json e = json::parse(ex->body);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[1]["callId"], "my-call-1");
+  auto rec = client_->Get("/system/execution/my-call-1");
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(json::parse(rec->body)["status"], "finished");
+  one = client_->Get("/system/function/wire");
+  EXPECT_EQ(json::parse(one->body)["invocationCount"], 3);
+
+  // Scale to 0: invocations refused with 503; back to 1.
+  auto sc = client_->Post("/system/scale-function/wire", R"({"serviceName":"wire","replicas":0})",
+                          "application/json");
+  ASSERT_TRUE(sc);
+  EXPECT_EQ(sc->status, 202) << sc->body;
+  EXPECT_EQ(json::parse(client_->Get("/system/function/wire")->body)["availableReplicas"], 0);
+  expect_one_line(anon_->Post("/function/wire?time=0.1", "", "text/plain"), 503, "wire");
+  sc = client_->Post("/system/scale-function/wire", R"({"replicas":1})", "application/json");
+  ASSERT_TRUE(sc);
+  EXPECT_EQ(sc->status, 202);
+  expect_one_line(client_->Post("/system/scale-function/wire",
+                                R"({"serviceName":"other","replicas":1})", "application/json"),
+                  400, "serviceName");
+
+  // Update: new version, 202.
+  auto up = deploy("wire", image, {{"note", "v2"}}, "PUT");
+  ASSERT_TRUE(up);
+  ASSERT_EQ(up->status, 202) << up->body;
+  EXPECT_EQ(json::parse(up->body)["ebpfaas"]["version"], 2);
+
+  // Info, health, metrics, logs.
+  auto info = client_->Get("/system/info");
+  ASSERT_TRUE(info);
+  json i = json::parse(info->body);
+  EXPECT_EQ(i["provider"]["provider"], "ebpfaas");
+  EXPECT_EQ(i["provider"]["orchestration"], "ebpfaas");
+  EXPECT_TRUE(i["version"].contains("release"));
+  EXPECT_TRUE(i["version"].contains("sha"));
+  EXPECT_EQ(i["arch"], "x86_64");
+  auto m = anon_->Get("/metrics");
+  ASSERT_TRUE(m);
+  for (const char* series :
+       {"gateway_function_invocation_total{function_name=\"wire\",code=\"200\"} 3",
+        "gateway_function_invocation_total{function_name=\"wire\",code=\"503\"} 1",
+        "gateway_functions_seconds_count{function_name=\"wire\"} 3", "gateway_service_count 1",
+        "ebpfaas_function_packets_total{function_name=\"wire\",direction=\"in\"}",
+        "ebpfaas_function_verdicts_total{function_name=\"wire\",verdict=\"redirect\"}",
+        "ebpfaas_function_latency_seconds{function_name=\"wire\",quantile=\"0.99\"}",
+        "ebpfaas_port_packets_total{port=\"in\",direction=\"rx\"}",
+        "ebpfaas_scheduler_queue_length 0"})
+    EXPECT_NE(m->body.find(series), std::string::npos) << series << "\n" << m->body;
+  auto lg = client_->Get("/system/logs?name=wire&tail=2");
+  ASSERT_TRUE(lg);
+  ASSERT_EQ(lg->status, 200) << lg->body;
+  EXPECT_EQ(lg->get_header_value("Content-Type"), "application/x-ndjson");
+  std::istringstream lines(lg->body);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    json j = json::parse(line);
+    EXPECT_EQ(j["name"], "wire");
+    for (const char* field : {"namespace", "instance", "timestamp", "text"})
+      EXPECT_TRUE(j.contains(field)) << field;
+    ++n;
+  }
+  EXPECT_EQ(n, 2);
+  auto since = client_->Get("/system/logs?name=wire&since=2000-01-01T00:00:00Z");
+  ASSERT_TRUE(since);
+  EXPECT_EQ(since->status, 200);
+  EXPECT_GT(std::count(since->body.begin(), since->body.end(), '\n'), 4);
+
+  // Delete: 202, then 404; the records stay.
+  auto del = client_->Delete("/system/functions", R"({"functionName":"wire"})", "application/json");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 202) << del->body;
+  expect_one_line(client_->Get("/system/function/wire"), 404, "wire");
+  ex = client_->Get("/system/executions?function=wire");
+  ASSERT_TRUE(ex);
+  EXPECT_EQ(json::parse(ex->body).size(), 3u);
+}
+
+// ---- async invocations and callbacks -----------------------------------------------
+
+TEST_F(HttpApiTest, AsyncInvocationPostsTheResultToTheCallback) {
+  start(options());
+  ASSERT_EQ(deploy("wire", upload(as_string(slurp(nf_object("wire")))))->status, 202);
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<httplib::Request> received;
+  httplib::Server sink;
+  sink.Post("/done", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    received.push_back(req);
+    cv.notify_all();
+    res.status = 200;
+  });
+  const int port = sink.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread t([&] { sink.listen_after_bind(); });
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/done?k=v";
+
+  auto r = anon_->Post("/async-function/wire?time=0.1",
+                       httplib::Headers{{"X-Callback-Url", url}, {"X-Call-Id", "async-1"}}, "",
+                       "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 202) << r->body;
+  EXPECT_EQ(r->get_header_value("X-Call-Id"), "async-1");
+  // A generated id, no callback.
+  auto r2 = anon_->Post("/async-function/wire", R"({"time":0.1})", "application/json");
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->status, 202);
+  const std::string id2 = r2->get_header_value("X-Call-Id");
+  EXPECT_FALSE(id2.empty());
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 20s, [&] { return !received.empty(); }));
+  }
+  const httplib::Request& cb = received[0];
+  EXPECT_EQ(cb.get_header_value("X-Call-Id"), "async-1");
+  EXPECT_EQ(cb.get_header_value("X-Function-Name"), "wire");
+  EXPECT_EQ(cb.get_header_value("X-Function-Status"), "200");
+  EXPECT_GT(std::stod(cb.get_header_value("X-Duration-Seconds")), 0.05);
+  EXPECT_EQ(cb.get_param_value("k"), "v");
+  json body = json::parse(cb.body);
+  EXPECT_EQ(body["callId"], "async-1");
+  EXPECT_EQ(body["status"], "finished");
+  EXPECT_GT(body["packets"]["in"].get<uint64_t>(), 0u);
+  EXPECT_EQ(wait_execution(id2, "final")["status"], "finished");
+  // A callback nobody answers is logged, not fatal.
+  auto r3 = anon_->Post("/async-function/wire?time=0.1",
+                        httplib::Headers{{"X-Callback-Url", "http://127.0.0.1:1/none"}}, "",
+                        "text/plain");
+  ASSERT_TRUE(r3);
+  EXPECT_EQ(r3->status, 202);
+  EXPECT_EQ(wait_execution(r3->get_header_value("X-Call-Id"), "final")["status"], "finished");
+  sink.stop();
+  t.join();
+}
+
+// ---- while executing -------------------------------------------------------------
+
+TEST_F(HttpApiTest, UpdateWhileExecutingKeepsRunningAndKeepsMaps) {
+  start(options({"a=memory", "b=memory"}));
+  ASSERT_EQ(deploy("switch", upload(as_string(slurp(nf_object("l2_learning_switch")))))->status,
+            202);
+  auto r = anon_->Post("/async-function/switch?time=2", httplib::Headers{{"X-Call-Id", "learn"}},
+                       "", "text/plain");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 202) << r->body;
+  wait_execution("learn", "running");
+  dataplane::MemoryPort* a = service_->memory_port(0);
+  ASSERT_NE(a, nullptr);
+  for (uint8_t h = 1; h <= 5; ++h) a->inject(0, frame_from(h));
+  auto entries = [&] {
+    auto d = client_->Get("/system/function/switch/maps/mac_table");
+    if (!d || d->status != 200) return size_t{0};
+    return json::parse(d->body)["entries"].size();
+  };
+  for (int i = 0; i < 400 && entries() < 5; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(entries(), 5u);
+  // v2 from the C source, published into the running execution.
+  auto up = deploy("switch", upload(as_string(slurp(nf_source("l2_learning_switch")))),
+                   {{"note", "v2"}}, "PUT");
+  ASSERT_TRUE(up);
+  ASSERT_EQ(up->status, 202) << up->body;
+  EXPECT_EQ(entries(), 5u);
+  for (uint8_t h = 6; h <= 8; ++h) a->inject(0, frame_from(h));
+  for (int i = 0; i < 400 && entries() < 8; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(entries(), 8u);
+  auto rec = client_->Get("/system/execution/learn");
+  ASSERT_TRUE(rec);
+  json j = json::parse(rec->body);
+  EXPECT_EQ(j["status"], "running");
+  EXPECT_EQ(j["version"], 2);
+  // Map routes: list, update (noexist twice: 409), wrong size 400, delete, delete again 404.
+  auto maps = client_->Get("/system/function/switch/maps");
+  ASSERT_TRUE(maps);
+  json ml = json::parse(maps->body);
+  ASSERT_FALSE(ml.empty());
+  EXPECT_EQ(ml[0]["name"], "mac_table");
+  EXPECT_EQ(ml[0]["entries"], 8);
+  for (const char* field : {"type", "key_size", "value_size", "max_entries"})
+    EXPECT_TRUE(ml[0].contains(field)) << field;
+  const std::string key = "0200000000090000";
+  json put = {{"key", key}, {"value", "0200000000000000"}, {"flags", "noexist"}};
+  auto p1 = client_->Put("/system/function/switch/maps/mac_table", put.dump(), "application/json");
+  ASSERT_TRUE(p1);
+  EXPECT_EQ(p1->status, 200) << p1->body;
+  expect_one_line(
+      client_->Put("/system/function/switch/maps/mac_table", put.dump(), "application/json"), 409,
+      "");
+  expect_one_line(client_->Put("/system/function/switch/maps/mac_table",
+                               R"({"key":"00","value":"00"})", "application/json"),
+                  400, "");
+  expect_one_line(
+      client_->Put("/system/function/switch/maps/mac_table",
+                   json{{"key", key}, {"value", "0200000000000000"}, {"flags", "sometimes"}}.dump(),
+                   "application/json"),
+      400, "");
+  auto dl = client_->Delete("/system/function/switch/maps/mac_table?key=" + key);
+  ASSERT_TRUE(dl);
+  EXPECT_EQ(dl->status, 200) << dl->body;
+  expect_one_line(client_->Delete("/system/function/switch/maps/mac_table?key=" + key), 404, "");
+  // The execution finishes with the table it built.
+  j = wait_execution("learn", "final");
+  EXPECT_EQ(j["status"], "finished");
+  EXPECT_EQ(j["maps"]["mac_table"]["entries"], 8);
+  EXPECT_EQ(entries(), 8u);
+}
+
+TEST_F(HttpApiTest, DeleteWhileRunning) {
+  start(options());
+  ASSERT_EQ(deploy("wire", upload(as_string(slurp(nf_object("wire")))))->status, 202);
+  // A sync caller waiting for it gets the cancelled record.
+  std::thread caller([&] {
+    auto c = testing::make_client(api_->port());
+    auto r = c->Post("/function/wire?time=5", httplib::Headers{{"X-Call-Id", "doomed"}}, "",
+                     "text/plain");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(json::parse(r->body)["status"], "cancelled");
+  });
+  wait_execution("doomed", "running");
+  auto queued = anon_->Post("/async-function/wire?time=1", "", "text/plain");
+  ASSERT_TRUE(queued);
+  ASSERT_EQ(queued->status, 202);
+  auto del = client_->Delete("/system/functions", R"({"functionName":"wire"})", "application/json");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 202) << del->body;
+  caller.join();
+  json j = wait_execution("doomed", "final");
+  EXPECT_EQ(j["status"], "cancelled");
+  EXPECT_GT(j["packets"]["in"].get<uint64_t>(), 0u);
+  EXPECT_EQ(wait_execution(queued->get_header_value("X-Call-Id"), "final")["status"], "cancelled");
+  expect_one_line(client_->Get("/system/function/wire"), 404, "wire");
+  expect_one_line(anon_->Post("/function/wire?time=0.1", "", "text/plain"), 404, "wire");
+  // The name can be used again.
+  EXPECT_EQ(deploy("wire", upload(as_string(slurp(nf_object("wire")))))->status, 202);
+}
+
+TEST_F(HttpApiTest, FollowedLogsStreamNewLines) {
+  start(options());
+  ASSERT_EQ(deploy("wire", upload(as_string(slurp(nf_object("wire")))))->status, 202);
+  std::mutex mu;
+  std::string streamed;
+  std::atomic<bool> enough{false};
+  std::thread reader([&] {
+    auto c = testing::make_client(api_->port(), creds_.user, creds_.password);
+    c->Get("/system/logs?name=wire&follow=true", [&](const char* data, size_t n) {
+      std::lock_guard lock(mu);
+      streamed.append(data, n);
+      return !enough.load();
+    });
+  });
+  auto inv = anon_->Post("/function/wire?time=0.1", "", "text/plain");
+  ASSERT_TRUE(inv);
+  ASSERT_EQ(inv->status, 200);
+  const std::string id = json::parse(inv->body)["callId"];
+  bool seen = false;
+  for (int i = 0; i < 500 && !seen; ++i) {
+    {
+      std::lock_guard lock(mu);
+      seen = streamed.find("execution " + id + " finished") != std::string::npos;
+    }
+    if (!seen) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(seen) << streamed;
+  {
+    std::lock_guard lock(mu);
+    EXPECT_NE(streamed.find("deployed v1"), std::string::npos) << streamed;
+  }
+  enough = true;
+  // One more line wakes the stream so that the reader sees it is done.
+  (void)anon_->Post("/function/wire?time=0.05", "", "text/plain");
+  reader.join();
+}
+
+}  // namespace
+}  // namespace ebpfaas::control
