@@ -19,7 +19,7 @@ build: deps
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	@scripts/demo $(BUILD)
+	@scripts/serverless-demo $(BUILD)
 
 test: deps
 	@cmake -S . -B $(TEST_BUILD) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
