@@ -287,6 +287,13 @@ TEST_F(CoreServiceTest, DeleteWhileRunning) {
   auto queued = s->submit({"wire", 1.0, {}, ""}, {});
   ASSERT_TRUE(queued);
   wait_running(*s, *first);
+  // Running, and packets went through it (on a loaded machine the engine may
+  // not have taken a batch yet when the status turns to running).
+  for (int i = 0; i < 1000; ++i) {
+    auto r = s->execution(*first);
+    if (r && r->packets.in > 0) break;
+    std::this_thread::sleep_for(10ms);
+  }
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(s->remove("wire"));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
