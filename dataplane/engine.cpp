@@ -105,7 +105,7 @@ class DataPlane::Engine {
     version_ = prog ? prog->version : 0;
   }
 
-  void apply(Packet* p, uint32_t action) {
+  [[gnu::always_inline]] void apply(Packet* p, uint32_t action) {
     if (action <= XDP_REDIRECT) ++c_.verdicts[action];
     switch (action) {
       case XDP_DROP:
@@ -126,7 +126,7 @@ class DataPlane::Engine {
     }
   }
 
-  void redirect(Packet* p) {
+  [[gnu::always_inline]] void redirect(Packet* p) {
     const auto& r = rc_.redirect;
     if (r.map && (r.flags & BPF_F_BROADCAST)) return broadcast(p, r.flags);
     const uint32_t ifindex = r.ifindex;
@@ -134,7 +134,7 @@ class DataPlane::Engine {
     send(static_cast<uint16_t>(ifindex - 1), p);
   }
 
-  void broadcast(Packet* p, uint64_t flags) {
+  [[gnu::noinline]] void broadcast(Packet* p, uint64_t flags) {
     const auto* devmap = static_cast<const maps::DevMap*>(rc_.redirect.map);
     uint16_t targets[64];
     uint32_t n = 0;
@@ -158,13 +158,13 @@ class DataPlane::Engine {
     send(targets[n - 1], p);
   }
 
-  void send(uint16_t port, Packet* p) {
+  [[gnu::always_inline]] void send(uint16_t port, Packet* p) {
     TxBuffer& b = tx_[port];
     b.pkts[b.n++] = p;
     if (b.n == kBatchSize) flush(port);
   }
 
-  void flush(uint16_t port) {
+  [[gnu::noinline]] void flush(uint16_t port) {
     TxBuffer& b = tx_[port];
     if (!b.n) return;
     uint64_t bytes = 0;
@@ -183,12 +183,12 @@ class DataPlane::Engine {
     for (uint16_t p = 0; p < tx_.size(); ++p) flush(p);
   }
 
-  void drop(Packet* p, DropCause cause) {
+  [[gnu::always_inline]] void drop(Packet* p, DropCause cause) {
     ++c_.drops[static_cast<size_t>(cause)];
-    p->pool->free(p);
+    p->pool->release(p);
   }
 
-  void log_abort(const Packet* p) {
+  [[gnu::noinline]] void log_abort(const Packet* p) {
     if (logged_aborts_ >= dp_.options_.max_logged_aborts) return;
     ++logged_aborts_;
     std::string msg = fmt::format(

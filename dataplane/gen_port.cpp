@@ -89,9 +89,8 @@ Expected<std::unique_ptr<GenPort>> GenPort::create(std::string name, const GenPo
     std::span<const uint8_t> bytes(frame.data(), std::min(g.length, kMaxPacketSize));
     const uint32_t hash = rss.hash(bytes);
     Queue& q = *p->queues_[rss.queue_for_hash(hash)];
-    q.offsets.push_back(static_cast<uint32_t>(q.bytes.size()));
-    q.lengths.push_back(static_cast<uint32_t>(bytes.size()));
-    q.hashes.push_back(hash);
+    q.frames.push_back(
+        {static_cast<uint32_t>(q.bytes.size()), static_cast<uint32_t>(bytes.size()), hash});
     q.bytes.insert(q.bytes.end(), bytes.begin(), bytes.end());
     // Padded to whole 64-byte blocks, which rx_burst copies with fixed-size moves.
     q.bytes.resize((q.bytes.size() + 63) / 64 * 64);
@@ -105,16 +104,16 @@ Expected<std::unique_ptr<GenPort>> GenPort::create(std::string name, const GenPo
       uint64_t bytes = 0;
       size_t n = 0;
       for (auto& q : p->queues_) {
-        for (uint32_t len : q->lengths) bytes += len;
-        n += q->lengths.size();
+        for (const Frame& f : q->frames) bytes += f.length;
+        n += q->frames.size();
       }
       const double mean = n ? static_cast<double>(bytes) / static_cast<double>(n) : 64;
       pps = t.rate / ((mean + 24) * 8);
     }
     const double ticks_per_s = tsc_per_ns() * 1e9;
     for (auto& q : p->queues_)
-      if (!q->offsets.empty())
-        q->per_tick = pps * static_cast<double>(q->offsets.size()) / frames / ticks_per_s;
+      if (!q->frames.empty())
+        q->per_tick = pps * static_cast<double>(q->frames.size()) / frames / ticks_per_s;
   }
   if (options.count && options.rx) {
     p->limited_ = true;
@@ -122,12 +121,12 @@ Expected<std::unique_ptr<GenPort>> GenPort::create(std::string name, const GenPo
     // Share the count by each queue's frames (queues without flows get none).
     uint64_t given = 0;
     for (uint16_t q = 0; q < nq; ++q) {
-      uint64_t share = options.count * p->queues_[q]->offsets.size() / frames;
+      uint64_t share = options.count * p->queues_[q]->frames.size() / frames;
       p->queues_[q]->left = share;
       given += share;
     }
     for (uint16_t q = 0; given < options.count; q = static_cast<uint16_t>((q + 1) % nq))
-      if (!p->queues_[q]->offsets.empty()) {
+      if (!p->queues_[q]->frames.empty()) {
         ++p->queues_[q]->left;
         ++given;
       }
@@ -138,7 +137,7 @@ Expected<std::unique_ptr<GenPort>> GenPort::create(std::string name, const GenPo
 
 uint16_t GenPort::rx_burst(uint16_t queue, std::span<Packet*> out) {
   Queue& q = *queues_[queue];
-  if (q.offsets.empty() || q.left == 0) return 0;
+  if (q.frames.empty() || q.left == 0) return 0;
   uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(out.size(), q.left));
   if (q.per_tick > 0) {
     const uint64_t t = __rdtsc();
@@ -152,15 +151,17 @@ uint16_t GenPort::rx_burst(uint16_t queue, std::span<Packet*> out) {
   if (n < want) counters_[queue].rx_dropped.fetch_add(want - n, std::memory_order_relaxed);
   const uint64_t now = __rdtsc();
   uint64_t bytes = 0;
-  const size_t count = q.offsets.size();
+  const size_t count = q.frames.size();
+  const uint8_t* base = q.bytes.data();
   for (uint32_t i = 0; i < n; ++i) {
     Packet* p = out[i];
-    const uint32_t len = q.lengths[q.next];
+    const Frame& f = q.frames[q.next];
+    const uint32_t len = f.length;
     p->reset(len);
     // Whole blocks: the frame's padding lands in the buffer's tailroom.
-    const uint8_t* src = q.bytes.data() + q.offsets[q.next];
+    const uint8_t* src = base + f.offset;
     for (uint32_t off = 0; off < len; off += 64) std::memcpy(p->xdp.data + off, src + off, 64);
-    p->rss_hash = q.hashes[q.next];
+    p->rss_hash = f.hash;
     p->rx_tsc = now;
     p->queue = queue;
     p->xdp.rx_queue_index = queue;
@@ -184,7 +185,7 @@ uint16_t GenPort::tx_burst(uint16_t queue, Packet* const* pkts, uint16_t n) {
     if (p->pool == &own)
       own.put(p);
     else
-      p->pool->free(p);
+      p->pool->release(p);
   }
   counters_[queue % counters_.size()].add_tx(n, bytes);
   return n;

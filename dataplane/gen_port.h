@@ -44,14 +44,17 @@ class GenPort final : public Port {
   bool finite() const override { return limited_; }
   bool exhausted() const override;
   // Frames each queue replays (software RSS may leave a queue without flows).
-  size_t frames_on_queue(uint16_t q) const { return queues_[q]->offsets.size(); }
+  size_t frames_on_queue(uint16_t q) const { return queues_[q]->frames.size(); }
 
  private:
+  struct Frame {
+    uint32_t offset, length, hash;  // in Queue::bytes
+  };
   struct Queue {
     explicit Queue(uint32_t pool) : pool(pool) {}
     HeapPacketPool pool;
     std::vector<uint8_t> bytes;  // the frames back to back
-    std::vector<uint32_t> offsets, lengths, hashes;
+    std::vector<Frame> frames;
     size_t next = 0;
     uint64_t left = UINT64_MAX;  // packets still to deliver
     std::atomic<bool> done{false};

@@ -70,10 +70,21 @@ class PacketPool {
     Packet* p = nullptr;
     return alloc({&p, 1}) ? p : nullptr;
   }
+  // free(p) without a virtual call when the pool is a free list the engines
+  // may push to directly (HeapPacketPool): engines free per packet.
+  void release(Packet* p) {
+    if (lifo_)
+      lifo_->push_back(p);
+    else
+      free(p);
+  }
+
+ protected:
+  std::vector<Packet*>* lifo_ = nullptr;
 };
 
 inline void free_packets(std::span<Packet* const> pkts) {
-  for (Packet* p : pkts) p->pool->free(p);
+  for (Packet* p : pkts) p->pool->release(p);
 }
 
 // A copy of `p` from `pool` (for broadcast), or nullptr when the pool is empty.
