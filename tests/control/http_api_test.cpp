@@ -7,6 +7,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <random>
 
 #include "control/http_json.h"
 #include "dataplane/memory_port.h"
@@ -613,6 +614,90 @@ TEST_F(HttpApiTest, FollowedLogsStreamNewLines) {
   // One more line wakes the stream so that the reader sees it is done.
   (void)anon_->Post("/function/wire?time=0.05", "", "text/plain");
   reader.join();
+}
+
+}  // namespace
+}  // namespace ebpfaas::control
+
+namespace ebpfaas::control {
+namespace {
+
+// Random bodies, queries and headers on every route: always an answer below
+// 500 (the inputs are the client's fault), never a crash, nothing stored.
+TEST_F(HttpApiTest, GarbageNeverCrashes) {
+  start(options());
+  ASSERT_EQ(deploy("wire", upload(as_string(slurp(nf_object("wire")))))->status, 202);
+  std::mt19937 rng(42);
+  auto garbage = [&](size_t max) {
+    std::string s(rng() % max, '\0');
+    const std::string_view alphabet = "{}[]\":,0123456789.-eE truefalsnul\\\x01\xff\xc3";
+    for (char& c : s)
+      c = rng() % 4 == 0 ? static_cast<char>(rng()) : alphabet[rng() % alphabet.size()];
+    return s;
+  };
+  const std::vector<std::pair<std::string, std::string>> routes = {
+      {"POST", "/system/functions"},
+      {"PUT", "/system/functions"},
+      {"DELETE", "/system/functions"},
+      {"POST", "/system/scale-function/wire"},
+      {"PUT", "/system/function/wire/maps/wire_config"},
+      {"POST", "/function/wire"},
+      {"POST", "/async-function/wire"}};
+  const std::vector<std::string> queries = {"",           "?time=",   "?time=1e999", "?time=nan",
+                                            "?ports=%00", "?time=-1", "?ports=99",   "?time=0x10"};
+  int answered = 0;
+  for (int i = 0; i < 400; ++i) {
+    const auto& [method, path] = routes[rng() % routes.size()];
+    const std::string target = path + queries[rng() % queries.size()];
+    const std::string body = garbage(200);
+    httplib::Result r = method == "POST"  ? client_->Post(target, body, "application/json")
+                        : method == "PUT" ? client_->Put(target, body, "application/json")
+                                          : client_->Delete(target, body, "application/json");
+    ASSERT_TRUE(r) << method << " " << target << ": " << httplib::to_string(r.error());
+    EXPECT_LT(r->status, 500) << method << " " << target << " " << json(body).dump() << ": "
+                              << r->body;
+    if (r->status >= 400) EXPECT_FALSE(r->body.empty());
+    ++answered;
+  }
+  // JSON of the right shape with values of every wrong type.
+  const std::vector<json> values = {nullptr,
+                                    true,
+                                    1,
+                                    -1,
+                                    1.5,
+                                    "s",
+                                    json::array(),
+                                    json::object(),
+                                    json::array({1, "a"}),
+                                    json{{"k", json::array()}}};
+  for (const char* field : {"service", "image", "labels", "annotations", "envVars", "secrets",
+                            "constraints", "limits", "namespace", "readOnlyRootFilesystem"})
+    for (const json& v : values) {
+      json j = {{"service", "typed"}, {"image", "sha256:" + std::string(64, 'c')}};
+      j[field] = v;
+      auto r = client_->Post("/system/functions", j.dump(), "application/json");
+      ASSERT_TRUE(r);
+      EXPECT_GE(r->status, 400) << j.dump();
+      EXPECT_LT(r->status, 500) << j.dump() << ": " << r->body;
+    }
+  for (const json& v : values) {
+    auto r = anon_->Post("/function/wire", json{{"time", v}}.dump(), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_LT(r->status, 500) << v.dump() << ": " << r->body;
+    r = anon_->Post("/function/wire", json{{"ports", v}, {"time", 0.05}}.dump(),
+                    "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_LT(r->status, 500) << v.dump() << ": " << r->body;
+  }
+  EXPECT_EQ(answered, 400);
+  auto h = anon_->Get("/healthz");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+  auto list = client_->Get("/system/functions");
+  ASSERT_TRUE(list);
+  json l = json::parse(list->body);
+  ASSERT_EQ(l.size(), 1u) << l.dump();
+  EXPECT_EQ(l[0]["name"], "wire");
 }
 
 }  // namespace
