@@ -158,6 +158,7 @@ class CallbackSender {
       client.set_connection_timeout(timeout_, 0);
       client.set_read_timeout(timeout_, 0);
       client.set_write_timeout(timeout_, 0);
+      client.set_tcp_nodelay(true);
       auto res = client.Post(job.url.path, job.headers, job.body, kJson);
       if (!res)
         spdlog::warn("callback to {}{} failed: {}", job.url.scheme_host_port, job.url.path,
@@ -471,6 +472,9 @@ void HttpApi::Impl::install_routes() {
   s.set_payload_max_length(
       std::max<uint64_t>(service.options().max_upload, options.max_json_body) * 4 + (1u << 20));
   s.set_keep_alive_max_count(100);
+  // Answers go out in two writes (headers, body): without TCP_NODELAY, Nagle
+  // holds the second until the client's delayed ACK, 40 ms per request.
+  s.set_tcp_nodelay(true);
 
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!auth_enabled()) return httplib::Server::HandlerResponse::Unhandled;

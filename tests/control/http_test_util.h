@@ -36,6 +36,7 @@ inline std::unique_ptr<httplib::Client> make_client(int port, const std::string&
   c->set_read_timeout(120, 0);
   c->set_write_timeout(30, 0);
   c->set_connection_timeout(10, 0);
+  c->set_tcp_nodelay(true);
   if (!user.empty() || !password.empty()) c->set_basic_auth(user.c_str(), password.c_str());
   return c;
 }
