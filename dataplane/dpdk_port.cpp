@@ -158,8 +158,12 @@ class DpdkPort final : public Port {
       rte_ring_free(r);
     }
     rte_eth_dev_close(id_);
+    // A virtual device this port probed goes with it, so that the same
+    // device (an iface: port on the same interface) can be opened again.
+    if (!vdev_.empty()) rte_vdev_uninit(vdev_.c_str());
     rte_mempool_free(pool_.mempool());
   }
+  void own_vdev(std::string name) { vdev_ = std::move(name); }
   uint16_t rx_queues() const override { return rxq_; }
   uint16_t tx_queues() const override { return txq_; }
   bool hardware_rss() const override { return rss_; }
@@ -204,6 +208,7 @@ class DpdkPort final : public Port {
   }
 
  private:
+  std::string vdev_;  // probed by this port (rte_vdev_uninit on close)
   uint16_t receive(uint16_t queue, std::span<Packet*> out) {
     rte_mbuf* m[kBatchSize];
     const uint16_t want = static_cast<uint16_t>(std::min<size_t>(out.size(), kBatchSize));
@@ -318,8 +323,8 @@ class DpdkPort final : public Port {
   std::vector<TxLock> tx_locks_;
 };
 
-Expected<std::unique_ptr<Port>> setup_port(std::string name, uint16_t id,
-                                           const PortOptions& options) {
+Expected<std::unique_ptr<DpdkPort>> setup_port(std::string name, uint16_t id,
+                                               const PortOptions& options) {
   rte_eth_dev_info info;
   if (int rc = rte_eth_dev_info_get(id, &info); rc != 0)
     return errorf("port '{}': rte_eth_dev_info_get: {}", name, rte_strerror(-rc));
@@ -371,7 +376,7 @@ Expected<std::unique_ptr<Port>> setup_port(std::string name, uint16_t id,
     rte_eth_dev_rss_reta_update(id, reta.data(), info.reta_size);  // best effort
   }
   rte_eth_promiscuous_enable(id);
-  return std::unique_ptr<Port>(new DpdkPort(std::move(name), id, mp, rxq, txq, rss, want));
+  return std::unique_ptr<DpdkPort>(new DpdkPort(std::move(name), id, mp, rxq, txq, rss, want));
 }
 
 }  // namespace
@@ -396,15 +401,25 @@ Expected<std::unique_ptr<Port>> open_dpdk_port(std::string name, std::string dev
     args = device.substr(comma + 1);
   }
   uint16_t id = 0;
+  bool probed_vdev = false;
   if (rte_eth_dev_get_port_by_name(dev_name.c_str(), &id) != 0) {
     int rc = pci ? rte_dev_probe(device.c_str()) : rte_vdev_init(dev_name.c_str(), args.c_str());
     if (rc != 0)
       return errorf("port '{}': cannot probe DPDK device '{}': {}", name, dev_name,
                     rte_strerror(rc < 0 ? -rc : rc));
-    if (rte_eth_dev_get_port_by_name(dev_name.c_str(), &id) != 0)
+    probed_vdev = !pci;
+    if (rte_eth_dev_get_port_by_name(dev_name.c_str(), &id) != 0) {
+      if (probed_vdev) rte_vdev_uninit(dev_name.c_str());
       return errorf("port '{}': DPDK device '{}' has no ethdev", name, dev_name);
+    }
   }
-  return setup_port(std::move(name), id, options);
+  auto port = setup_port(std::move(name), id, options);
+  if (!port) {
+    if (probed_vdev) rte_vdev_uninit(dev_name.c_str());
+    return port.error();
+  }
+  if (probed_vdev) (*port)->own_vdev(dev_name);
+  return std::unique_ptr<Port>(std::move(*port));
 }
 
 Expected<std::unique_ptr<Port>> open_iface_port(std::string name, std::string iface,

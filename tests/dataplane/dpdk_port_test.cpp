@@ -71,6 +71,21 @@ TEST(DpDpdk, NullDeviceReceivesAndTransmits) {
   EXPECT_EQ(heap.available(), 1u);
 }
 
+// A closed port removes the virtual device it probed: the same device opens
+// again in the same process (an execution after another on one interface).
+TEST(DpDpdk, DeviceOpensAgainAfterItsPortCloses) {
+  for (int round = 0; round < 3; ++round) {
+    std::string why;
+    auto port = open_or_skip("dpdk:net_null5", 1, &why);
+    if (!port && !why.empty()) GTEST_SKIP() << "SKIPPED: " << why;
+    ASSERT_TRUE(port) << "round " << round;
+    Packet* batch[kBatchSize];
+    const uint16_t n = port->rx_burst(0, batch);
+    EXPECT_GT(n, 0);
+    EXPECT_EQ(port->tx_burst(0, batch, n), n);
+  }
+}
+
 TEST(DpDpdk, EngineOnNullDevice) {
   std::string why;
   auto port = open_or_skip("dpdk:net_null1", 1, &why);
