@@ -191,9 +191,11 @@ struct LogFollow {
   std::vector<LogLine> history;
   bool history_sent = false;
   uint64_t subscription = 0;
+  std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
 };
 
 constexpr size_t kFollowBuffer = 10000;
+constexpr auto kFollowHeartbeat = std::chrono::seconds(2);
 
 std::string ndjson(const LogLine& l) {
   return to_json(l).dump() + "\n";
@@ -435,7 +437,14 @@ void HttpApi::Impl::logs(const httplib::Request& req, httplib::Response& res) {
             out += ndjson(note);
           }
         }
-        if (!out.empty() && !sink.write(out.data(), out.size())) return false;
+        // A quiet stream still writes a newline now and then (NDJSON readers
+        // skip blank lines): only a write finds out that the client is gone.
+        const auto now = std::chrono::steady_clock::now();
+        if (out.empty() && now - state->last_write > kFollowHeartbeat) out = "\n";
+        if (!out.empty()) {
+          if (!sink.write(out.data(), out.size())) return false;
+          state->last_write = now;
+        }
         if (stop->load()) sink.done();
         return true;
       },
