@@ -290,6 +290,24 @@ TEST_F(DaemonProcessTest, SigtermEndsTheRunningExecutionAndExitsCleanly) {
   EXPECT_EQ(json::parse(r->body)["status"], "finished");
 }
 
+TEST_F(DaemonProcessTest, OneDaemonPerStateDirectory) {
+  Daemon d(state());
+  ASSERT_GT(d.port(), 0) << d.banner();
+  const std::string err = (dir_ / "second.err").string();
+  const std::string cmd = std::string(EBPFAAS_DAEMON) + " --listen 127.0.0.1:0 --no-jit --state " +
+                          state() + " >/dev/null 2>" + err;
+  int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_NE(WEXITSTATUS(status), 0);
+  std::ifstream in(err);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("is in use by process"), std::string::npos) << text;
+  // The first one still answers.
+  auto r = testing::make_client(d.port())->Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
 TEST_F(DaemonProcessTest, BadArgumentsAreRefused) {
   for (std::vector<std::string> extra : {std::vector<std::string>{"--listen", "127.0.0.1:99999"},
                                          std::vector<std::string>{"--engines", "0"},

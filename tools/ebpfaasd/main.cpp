@@ -13,6 +13,7 @@
 
 #include "control/http_api.h"
 #include "control/service.h"
+#include "control/state_lock.h"
 
 namespace {
 
@@ -103,6 +104,11 @@ int run(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  auto state_lock = control::StateLock::acquire(o.state_dir);
+  if (!state_lock) {
+    spdlog::error("{}", state_lock.error().message());
+    return 1;
+  }
   auto credentials = control::load_or_create_credentials(o.state_dir);
   if (!credentials) {
     spdlog::error("{}", credentials.error().message());
