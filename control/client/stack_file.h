@@ -1,0 +1,52 @@
+// faas-cli's stack file (stack.yml), the fields ebpfaas uses:
+//   version: 1.0
+//   provider: {name: openfaas, gateway: http://127.0.0.1:8080}
+//   functions:
+//     NAME: {lang: c-ebpf, handler: ./dir, image: ..., annotations: {},
+//            labels: {}, environment: {}}
+// Unknown keys are ignored as faas-cli does; wrong types and unknown
+// languages are errors naming the file, the line and the column.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "support/error.h"
+
+namespace ebpfaas::client {
+
+inline constexpr const char* kCEbpfLang = "c-ebpf";
+
+struct StackFunction {
+  std::string name;
+  std::string lang;
+  std::string handler;  // as written: relative to the stack file's directory
+  std::string image;
+  std::map<std::string, std::string> annotations;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> environment;
+};
+
+struct StackFile {
+  std::string path;  // where it was read from
+  std::string version;
+  std::string provider_name;
+  std::string gateway;                   // provider.gateway; empty when absent
+  std::vector<StackFunction> functions;  // in file order
+  // The handler's path resolved against the stack file's directory.
+  std::string handler_path(const StackFunction& f) const;
+  const StackFunction* find(const std::string& name) const;
+};
+
+// `where` names the text in messages (a file path).
+Expected<StackFile> parse_stack(const std::string& text, const std::string& where);
+Expected<StackFile> read_stack(const std::string& path);
+
+// Adds a function to the stack file at path (created with version 1.0 and
+// provider openfaas at gateway when missing); an existing function of that
+// name is an error. The file is rewritten atomically.
+Status append_stack_function(const std::string& path, const StackFunction& function,
+                             const std::string& gateway);
+
+}  // namespace ebpfaas::client
