@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   ebpfaas::cli::add_prog_commands(app);
   ebpfaas::cli::add_map_commands(app);
   ebpfaas::cli::add_run_commands(app);
+  ebpfaas::cli::add_function_commands(app);
+  ebpfaas::cli::add_scaffold_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
