@@ -8,7 +8,8 @@
 # The work directory is WORK_PREFIX.XXXXXX (runs may overlap), removed after
 # a pass and kept after a failure.
 set -eu
-cli=$1 daemon=$2 templates=$3
+abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
+cli=$(abs "$1") daemon=$(abs "$2") templates=$(abs "$3")
 mkdir -p "$(dirname "$4")"
 work=$(mktemp -d "$4.XXXXXX")
 # The background job opens its redirections later: the files exist first.
