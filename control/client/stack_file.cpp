@@ -126,6 +126,10 @@ Expected<StackFile> parse_stack(const std::string& text, const std::string& wher
         if (!t) return t.error();
         *out = *t;
       }
+      // As faas-cli: the stack format's provider is always openfaas.
+      if (!s.provider_name.empty() && s.provider_name != "openfaas")
+        return errorf("{}: provider.name \"{}\": the only valid provider name is openfaas",
+                      at(where, p["name"].Mark()), s.provider_name);
     }
     YAML::Node fs = root["functions"];
     if (!fs || fs.IsNull())

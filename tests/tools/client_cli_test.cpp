@@ -266,6 +266,14 @@ TEST_F(ClientCli, AsyncInvokeListDescribeStatsRemove) {
   EXPECT_EQ(req.params.find("limit")->second, "3");
 
   fake.reply(202, "");
+  r = run("scale fn --replicas 0");
+  ASSERT_EQ(r.status, 0) << r.out;
+  req = fake.take();
+  EXPECT_EQ(req.method + " " + req.path, "POST /system/scale-function/fn");
+  EXPECT_EQ(req.auth, kAuth);
+  EXPECT_EQ(json::parse(req.body), json({{"serviceName", "fn"}, {"replicas", 0}}));
+
+  fake.reply(202, "");
   fake.reply(404, "function \"nope\" not found");
   r = run("rm fn nope");
   EXPECT_EQ(r.status, 1);

@@ -89,6 +89,8 @@ TEST(StackFile, ErrorsNameFileLineAndColumn) {
   expect_error("version: 1.0\nprovider: openfaas\nfunctions: {}\n",
                "stack.yml:2:11: \"provider\" must be a mapping");
   expect_error("version: 1.0\n", "no \"functions\"");
+  expect_error("provider:\n  name: faas\nfunctions: {}\n",
+               "stack.yml:2:9: provider.name \"faas\": the only valid provider name is openfaas");
   expect_error("functions: [a]\n", "stack.yml:1:12: \"functions\" must be a mapping");
   expect_error("functions:\n  x: {lang: c-ebpf, handler: ./x\n", "stack.yml:3:");  // YAML syntax
   expect_error("- a\n- b\n", "stack.yml:1:1: expected a stack file");

@@ -1,5 +1,6 @@
 // The faas-cli-like subcommands on an ebpfaasd gateway: login, logout,
-// deploy, update, remove|rm, list|ls, describe, invoke, logs, stats, version.
+// deploy, update, remove|rm, scale, list|ls, describe, invoke, logs, stats,
+// version.
 // Output follows faas-cli (tables, "Deployed. 202 Accepted.") and every read
 // command has --json for the gateway's JSON as is.
 #include <unistd.h>
@@ -648,6 +649,21 @@ void add_function_commands(CLI::App& app) {
     cmd->add_option("name", names, "function names");
     cmd->add_option("-f,--yaml", stack, "remove every function of this stack file");
     cmd->callback([] { remove_functions(gateway, names, stack); });
+  }
+  {
+    static std::string gateway, name;
+    static unsigned replicas = 1;
+    auto* cmd = app.add_subcommand(
+        "scale", "Pause (--replicas 0) or resume (--replicas 1) a function's invocations");
+    add_gateway_option(*cmd, gateway);
+    cmd->add_option("name", name, "function name")->required();
+    cmd->add_option("--replicas", replicas, "0: paused, 1 or more: available")->required();
+    cmd->callback([] {
+      auto c = connect_gateway(gateway);
+      take(c.scale(name, replicas));
+      std::printf("%s scaled to %u replica%s. 202 Accepted.\n", name.c_str(), replicas,
+                  replicas == 1 ? "" : "s");
+    });
   }
   {
     static std::string gateway;
