@@ -70,14 +70,29 @@ class DataPlane::Engine {
     }
     const uint32_t ifindex = port_ifindex(rq.port);
     const uint64_t arrival = batch[0]->rx_tsc;  // ports stamp a batch at once
-    for (uint16_t i = 0; i < n; ++i) {
-      Packet* p = batch[i];
-      c_.rx_bytes += p->length();
-      p->port = rq.port;
-      p->xdp.ingress_ifindex = ifindex;
-      rc_.reset();
-      const uint32_t action = prog->run(p->xdp, rc_);
-      apply(p, action);
+    if (const auto entry = native_) {
+      // JIT code: called here, not through run_fn.
+      for (uint16_t i = 0; i < n; ++i) {
+        Packet* p = batch[i];
+        c_.rx_bytes += p->length();
+        p->port = rq.port;
+        p->xdp.ingress_ifindex = ifindex;
+        rc_.reset();
+        rc_.xdp = &p->xdp;
+        const uint64_t r0 = entry(reinterpret_cast<uint64_t>(&p->xdp), 0, &rc_);
+        apply(p, __builtin_expect(rc_.stop != helpers::RunContext::Stop::kNone, 0)
+                     ? prog->after_stop(r0, rc_)
+                     : static_cast<uint32_t>(r0));
+      }
+    } else {
+      for (uint16_t i = 0; i < n; ++i) {
+        Packet* p = batch[i];
+        c_.rx_bytes += p->length();
+        p->port = rq.port;
+        p->xdp.ingress_ifindex = ifindex;
+        rc_.reset();
+        apply(p, prog->run(p->xdp, rc_));
+      }
     }
     flush_all();
     // Arrival to verdict applied (packets are gone now: only the stamp is used).
@@ -103,6 +118,11 @@ class DataPlane::Engine {
       }
     }
     version_ = prog ? prog->version : 0;
+    native_ = prog ? prog->direct_entry() : nullptr;
+    // A trace sink is the business of the program that set it (a wrapper
+    // sets it for every packet): the next one starts without.
+    rc_.trace = nullptr;
+    rc_.trace_user = nullptr;
   }
 
   [[gnu::always_inline]] void apply(Packet* p, uint32_t action) {
@@ -205,7 +225,8 @@ class DataPlane::Engine {
   uint32_t index_;
   std::vector<RxQueue> queues_;
   std::vector<TxBuffer> tx_;
-  uint64_t version_ = 0;  // of the program last run (0: none)
+  uint64_t version_ = 0;                           // of the program last run (0: none)
+  PreparedProgram::NativeEntry native_ = nullptr;  // its JIT code, called directly
   helpers::RunContext rc_;
   EngineCounters c_;
   uint32_t logged_aborts_ = 0;

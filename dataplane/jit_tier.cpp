@@ -25,6 +25,9 @@ Expected<std::unique_ptr<PreparedProgram>> prepare_jit(
   (*p)->tier = "JIT";
   (*p)->run_fn = run_jit;
   (*p)->code = compiled->get();
+  (*p)->native_entry = (*compiled)->entry();
+  (*p)->after_stop = &vm::JitProgram::xdp_after_stop_public;
+  (*p)->native_code = (*p)->code;
   (*p)->keepalive = std::move(*compiled);
   return p;
 }

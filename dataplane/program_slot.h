@@ -38,7 +38,20 @@ struct PreparedProgram {
   std::string tier;                                // "interpreter", "checked interpreter", "JIT"
   bool checked = false;                            // RunContext::checked
   RunFn run_fn = nullptr;
-  const void* code = nullptr;             // what run_fn runs (a vm::Program, JIT code)
+  const void* code = nullptr;  // what run_fn runs (a vm::Program, JIT code)
+  // The JIT tier's native code, which engines call directly (one call per
+  // packet instead of two): entry(&buff, 0, &rc) with rc.xdp = &buff, then,
+  // only when rc.stop is set afterwards, after_stop(r0, rc) for the action.
+  // Null for the interpreters. Used only while `code` is still native_code:
+  // a wrapper that replaces run_fn and code (tracing) is called instead.
+  using NativeEntry = uint64_t (*)(uint64_t r1, uint64_t r2, helpers::RunContext* rc);
+  using AfterStopFn = uint32_t (*)(uint64_t r0, helpers::RunContext& rc);
+  NativeEntry native_entry = nullptr;
+  AfterStopFn after_stop = nullptr;
+  const void* native_code = nullptr;
+  NativeEntry direct_entry() const {
+    return native_entry && after_stop && code == native_code ? native_entry : nullptr;
+  }
   std::shared_ptr<const void> keepalive;  // owns `code` when the object does not
   // Set by publish(): a version number counting from 1, and the TSC of the
   // publication (for the swap latency engines measure).

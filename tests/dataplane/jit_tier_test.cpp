@@ -62,6 +62,40 @@ TEST(DpJitTier, InterpreterToJitUnderTraffic) {
   EXPECT_GT(n[2], 0u);  // the JIT ran the rest
 }
 
+// Engines call JIT code directly; a program that tail-calls ends through the
+// JIT's stop path, with the target's verdict.
+TEST(DpJitTier, TailCallsUnderTheEngine) {
+  auto l = loader::load_file(std::string(EBPFAAS_DP_PROGS_DIR) + "/tail_call.o");
+  ASSERT_TRUE(l) << l.error().message();
+  auto obj = std::make_shared<loader::LoadedObject>(std::move(*l));
+  auto landing = prepare_jit(obj, "xdp_landing");  // the target compiled too
+  ASSERT_TRUE(landing) << landing.error().message();
+  auto jit = prepare_jit(obj, "xdp_jump");
+  ASSERT_TRUE(jit) << jit.error().message();
+  ASSERT_NE((*jit)->direct_entry(), nullptr);
+  ProgramSlot slot;
+  slot.publish(std::move(*jit));
+  constexpr uint64_t kPackets = 50000;
+  std::vector<std::unique_ptr<Port>> ports;
+  auto gen = open_port("gen:size=64,flows=64,count=" + std::to_string(kPackets), {.queues = 1});
+  ASSERT_TRUE(gen) << gen.error().message();
+  ports.push_back(std::move(*gen));
+  DataPlane dp(std::move(ports), slot, {.engines = 1, .pin = false});
+  ASSERT_TRUE(dp.start());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!dp.inputs_exhausted() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  dp.stop();
+  const EngineCounters c = dp.total_counters();
+  EXPECT_EQ(c.rx_packets, kPackets);
+  EXPECT_EQ(c.verdicts[XDP_TX], kPackets);
+  EXPECT_EQ(c.drops_total(), 0u);
+  uint32_t key = 0;
+  uint64_t landed = 0;
+  ASSERT_EQ(obj->maps->find("landed")->user_lookup(&key, &landed), 0);
+  EXPECT_EQ(landed, kPackets);
+}
+
 TEST(DpJitTier, UnverifiedProgramsAreRefused) {
   auto l = loader::load_file(swap_object(), {.programs = {"stamp_v1"}, .verify = false});
   ASSERT_TRUE(l) << l.error().message();

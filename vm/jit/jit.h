@@ -58,6 +58,12 @@ class JitProgram {
 
   const Program& program() const { return *program_; }
   Entry entry() const { return entry_; }
+  // What run_xdp_jit does after entry() returned with rc.stop set (tail calls
+  // run to their end, faults become XDP_ABORTED): for callers that call
+  // entry() themselves, with rc.xdp set, to save a call per packet.
+  static uint32_t xdp_after_stop_public(uint64_t r0, RunContext& rc) {
+    return xdp_after_stop(r0, rc);
+  }
   // Time the compilation of this code took (code from the cache: the original
   // compile's time).
   double compile_ms() const;
