@@ -14,6 +14,10 @@ namespace ebpfaas::dataplane {
 class DataPlane::Engine {
  public:
   Engine(DataPlane& dp, uint32_t index) : dp_(dp), index_(index), tx_(dp.ports_.size()) {
+    // The program's CPU (per-CPU map slot, bpf_get_smp_processor_id): without
+    // one per engine, engines would share slot 0's counters, racing on them
+    // and bouncing their cache lines between cores.
+    rc_.cpu = index;
     for (size_t p = 0; p < dp.ports_.size(); ++p) {
       Port& port = *dp.ports_[p];
       for (uint16_t q = 0; q < port.rx_queues(); ++q)

@@ -8,7 +8,9 @@
 // program sees port i as ifindex i + 1 (ctx->ingress_ifindex, and what
 // bpf_redirect and devmap entries name), because Linux reserves ifindex 0 and
 // devmaps cannot hold it. Engine e polls RX queue q of every port with
-// q % engines == e, and transmits on TX queue e % tx_queues.
+// q % engines == e, and transmits on TX queue e % tx_queues. Engine e is CPU
+// e to the program (bpf_get_smp_processor_id, the copy of per-CPU maps it
+// uses): load objects with map_options.num_cpus = engines.
 //
 // Verdicts: XDP_DROP frees; XDP_TX sends on the ingress port; XDP_REDIRECT
 // sends to the port of rc.redirect (an ifindex, or every devmap entry with

@@ -180,5 +180,39 @@ TEST(DpEngine, GeneratorThroughTheEngine) {
   EXPECT_EQ(dp.total_counters().drops[static_cast<size_t>(DropCause::kAborted)], 10000u);
 }
 
+// Engine e is CPU e to the program: its own copy of per-CPU maps (no two
+// engines writing one copy) and bpf_get_smp_processor_id() == e.
+TEST(DpEngine, EachEngineIsItsOwnCpu) {
+  auto l = loader::load_file(std::string(EBPFAAS_DP_PROGS_DIR) + "/cpu_count.o",
+                             {.map_options = {.num_cpus = 2}});
+  ASSERT_TRUE(l) << l.error().message();
+  auto obj = std::make_shared<loader::LoadedObject>(std::move(*l));
+  ProgramSlot slot;
+  slot.publish(std::move(*prepare_interpreted(obj)));
+  std::vector<std::unique_ptr<Port>> ports;
+  auto gen = open_port("gen:size=64,flows=256,count=20000", {.queues = 2});
+  ASSERT_TRUE(gen) << gen.error().message();
+  ports.push_back(std::move(*gen));
+  DataPlane dp(std::move(ports), slot, {.engines = 2, .pin = false});
+  ASSERT_TRUE(dp.start());
+  for (int i = 0; i < 20000 && !dp.inputs_exhausted(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  dp.stop();
+  const uint64_t rx[2] = {dp.engine_counters(0).rx_packets, dp.engine_counters(1).rx_packets};
+  EXPECT_EQ(rx[0] + rx[1], 20000u);
+  EXPECT_GT(rx[0], 0u);
+  EXPECT_GT(rx[1], 0u);
+  uint32_t zero = 0;
+  uint64_t per_cpu[2] = {};
+  ASSERT_EQ(obj->maps->find("per_cpu")->user_lookup(&zero, per_cpu), 0);
+  auto by_id = obj->maps->find("by_id");
+  for (uint32_t e = 0; e < 2; ++e) {
+    EXPECT_EQ(per_cpu[e], rx[e]) << "engine " << e;
+    uint64_t n = 0;
+    ASSERT_EQ(by_id->user_lookup(&e, &n), 0);
+    EXPECT_EQ(n, rx[e]) << "bpf_get_smp_processor_id() of engine " << e;
+  }
+}
+
 }  // namespace
 }  // namespace ebpfaas::dataplane
