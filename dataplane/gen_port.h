@@ -50,7 +50,10 @@ class GenPort final : public Port {
   struct Frame {
     uint32_t offset, length, hash;  // in Queue::bytes
   };
-  struct Queue {
+  // One cache-line-aligned block per queue: each is written per packet by its
+  // own engine (free list, cursor), and neighbours on one line would bounce
+  // between the engines' cores.
+  struct alignas(64) Queue {
     explicit Queue(uint32_t pool) : pool(pool) {}
     HeapPacketPool pool;
     std::vector<uint8_t> bytes;  // the frames back to back
