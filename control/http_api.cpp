@@ -61,6 +61,25 @@ std::string route_of(const httplib::Request& req) {
   return req.method + " " + req.path;
 }
 
+// A request's body, read by its route. Without Content-Length and without
+// Transfer-Encoding a request has no body (RFC 9112 6.3), as `curl -X POST`
+// sends it; cpp-httplib would wait for the connection to close and answer
+// 400, so such a request never asks the server to read. Otherwise everything
+// the client sends is read (so that it sees the answer), keeping no more than
+// `limit` bytes; `seen` is how many came.
+std::string read_body(const httplib::Request& req, const httplib::ContentReader& reader,
+                      uint64_t limit, uint64_t& seen) {
+  std::string body;
+  seen = 0;
+  if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) return body;
+  reader([&](const char* data, size_t n) {
+    seen += n;
+    if (seen <= limit) body.append(data, n);
+    return true;
+  });
+  return body;
+}
+
 // ---- asynchronous callbacks ---------------------------------------------------
 
 struct CallbackUrl {
@@ -247,31 +266,38 @@ struct HttpApi::Impl {
     };
   }
 
-  bool body_too_large(const httplib::Request& req, httplib::Response& res) {
-    if (req.body.size() <= options.max_json_body) return false;
-    reply_text(res, 413,
-               fmt::format("request body of {} bytes in {} exceeds the limit of {} bytes",
-                           req.body.size(), route_of(req), options.max_json_body));
-    return true;
-  }
-
-  Result<nlohmann::json> json_body(const httplib::Request& req, std::string_view what) {
-    return parse_json_object(req.body, what);
+  // A route that reads its own body (see read_body): `h` gets the body, or is
+  // not called when the body is over the limit (413).
+  httplib::Server::HandlerWithContentReader with_body(
+      std::function<void(const httplib::Request&, const std::string&, httplib::Response&)> h) {
+    return [this, h = std::move(h)](const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& reader) {
+      guard([&](const httplib::Request& r, httplib::Response& o) {
+        uint64_t seen = 0;
+        std::string body = read_body(r, reader, options.max_json_body, seen);
+        if (seen > options.max_json_body)
+          return reply_text(o, 413,
+                            fmt::format("request body of {} bytes in {} exceeds the limit of {} "
+                                        "bytes",
+                                        seen, route_of(r), options.max_json_body));
+        h(r, body, o);
+      })(req, res);
+    };
   }
 
   Outcome check_name(const std::string& name) { return validate_function_name(name); }
 
   void install_routes();
-  void deploy(const httplib::Request& req, httplib::Response& res, bool update);
-  void invoke(const httplib::Request& req, httplib::Response& res, bool async);
+  void deploy(const std::string& body, httplib::Response& res, bool update);
+  void invoke(const httplib::Request& req, const std::string& body, httplib::Response& res,
+              bool async);
   void logs(const httplib::Request& req, httplib::Response& res);
   void upload(const httplib::Request& req, httplib::Response& res,
               const httplib::ContentReader& reader);
 };
 
-void HttpApi::Impl::deploy(const httplib::Request& req, httplib::Response& res, bool update) {
-  if (body_too_large(req, res)) return;
-  auto j = json_body(req, "FunctionDeployment");
+void HttpApi::Impl::deploy(const std::string& body, httplib::Response& res, bool update) {
+  auto j = parse_json_object(body, "FunctionDeployment");
   if (!j) return reply_failure(res, j);
   auto spec = function_spec_from_json(*j, !update);
   if (!spec) return reply_failure(res, spec);
@@ -280,11 +306,11 @@ void HttpApi::Impl::deploy(const httplib::Request& req, httplib::Response& res, 
   reply_json(res, 202, function_status_json(*r));
 }
 
-void HttpApi::Impl::invoke(const httplib::Request& req, httplib::Response& res, bool async) {
+void HttpApi::Impl::invoke(const httplib::Request& req, const std::string& body,
+                           httplib::Response& res, bool async) {
   const std::string name = req.matches[1];
-  if (body_too_large(req, res)) return;
   if (auto ok = check_name(name); !ok) return reply_failure(res, ok);
-  auto params = invoke_params(req.body, query(req, "time"), query(req, "ports"));
+  auto params = invoke_params(body, query(req, "time"), query(req, "ports"));
   if (!params) {
     count(name, 400);
     return reply_failure(res, params);
@@ -454,15 +480,8 @@ void HttpApi::Impl::logs(const httplib::Request& req, httplib::Response& res) {
 void HttpApi::Impl::upload(const httplib::Request& req, httplib::Response& res,
                            const httplib::ContentReader& reader) {
   const uint64_t limit = service.options().max_upload;
-  std::string body;
   uint64_t seen = 0;
-  // Reads everything the client sends (so that it sees the answer), keeping
-  // no more than the limit.
-  reader([&](const char* data, size_t n) {
-    seen += n;
-    if (seen <= limit) body.append(data, n);
-    return true;
-  });
+  const std::string body = read_body(req, reader, limit, seen);
   if (seen > limit)
     return reply_text(res, 413,
                       fmt::format("artifact of {} bytes in {} exceeds --max-upload of {} bytes",
@@ -567,15 +586,16 @@ void HttpApi::Impl::install_routes() {
             a.push_back(function_status_json(f));
           reply_json(res, 200, a);
         }));
-  s.Post("/system/functions", guard([this](const httplib::Request& req, httplib::Response& res) {
-           deploy(req, res, false);
-         }));
-  s.Put("/system/functions", guard([this](const httplib::Request& req, httplib::Response& res) {
-          deploy(req, res, true);
+  s.Post("/system/functions",
+         with_body([this](const httplib::Request&, const std::string& body,
+                          httplib::Response& res) { deploy(body, res, false); }));
+  s.Put("/system/functions",
+        with_body([this](const httplib::Request&, const std::string& body, httplib::Response& res) {
+          deploy(body, res, true);
         }));
-  s.Delete("/system/functions", guard([this](const httplib::Request& req, httplib::Response& res) {
-             if (body_too_large(req, res)) return;
-             auto j = json_body(req, "DeleteFunctionRequest");
+  s.Delete("/system/functions", with_body([this](const httplib::Request&, const std::string& body,
+                                                 httplib::Response& res) {
+             auto j = parse_json_object(body, "DeleteFunctionRequest");
              if (!j) return reply_failure(res, j);
              auto name = delete_request_from_json(*j);
              if (!name) return reply_failure(res, name);
@@ -592,18 +612,18 @@ void HttpApi::Impl::install_routes() {
           reply_json(res, 200, function_status_json(*f));
         }));
   s.Post(R"(/system/scale-function/([^/]+))",
-         guard([this](const httplib::Request& req, httplib::Response& res) {
-           const std::string name = req.matches[1];
-           if (auto ok = check_name(name); !ok) return reply_failure(res, ok);
-           if (body_too_large(req, res)) return;
-           auto j = json_body(req, "ScaleServiceRequest");
-           if (!j) return reply_failure(res, j);
-           auto replicas = scale_request_from_json(*j, name);
-           if (!replicas) return reply_failure(res, replicas);
-           auto f = service.scale(name, *replicas);
-           if (!f) return reply_failure(res, f);
-           res.status = 202;
-         }));
+         with_body(
+             [this](const httplib::Request& req, const std::string& body, httplib::Response& res) {
+               const std::string name = req.matches[1];
+               if (auto ok = check_name(name); !ok) return reply_failure(res, ok);
+               auto j = parse_json_object(body, "ScaleServiceRequest");
+               if (!j) return reply_failure(res, j);
+               auto replicas = scale_request_from_json(*j, name);
+               if (!replicas) return reply_failure(res, replicas);
+               auto f = service.scale(name, *replicas);
+               if (!f) return reply_failure(res, f);
+               res.status = 202;
+             }));
 
   // ---- maps -------------------------------------------------------------------
   s.Get(R"(/system/function/([^/]+)/maps)",
@@ -625,44 +645,43 @@ void HttpApi::Impl::install_routes() {
           reply_json(res, 200, to_json(*d));
         }));
   s.Put(R"(/system/function/([^/]+)/maps/([^/]+))",
-        guard([this](const httplib::Request& req, httplib::Response& res) {
-          const std::string name = req.matches[1], map = req.matches[2];
-          if (auto ok = check_name(name); !ok) return reply_failure(res, ok);
-          if (body_too_large(req, res)) return;
-          auto j = json_body(req, "map update");
-          if (!j) return reply_failure(res, j);
-          auto b = map_update_from_json(*j);
-          if (!b) return reply_failure(res, b);
-          auto r = service.update_map(name, map, b->key, b->value, b->flag);
-          if (!r) return reply_failure(res, r);
-          reply_text(res, 200, "OK");
-        }));
-  s.Delete(R"(/system/function/([^/]+)/maps/([^/]+))",
-           guard([this](const httplib::Request& req, httplib::Response& res) {
-             const std::string name = req.matches[1], map = req.matches[2];
-             if (auto ok = check_name(name); !ok) return reply_failure(res, ok);
-             auto key = query(req, "key");
-             if (!key || key->empty())
-               return reply_text(
-                   res, 400, fmt::format("missing query parameter \"key\" in {}", route_of(req)));
-             auto r = service.delete_map_entry(name, map, *key);
-             if (!r) return reply_failure(res, r);
-             reply_text(res, 200, "OK");
-           }));
+        with_body(
+            [this](const httplib::Request& req, const std::string& body, httplib::Response& res) {
+              const std::string name = req.matches[1], map = req.matches[2];
+              if (auto ok = check_name(name); !ok) return reply_failure(res, ok);
+              auto j = parse_json_object(body, "map update");
+              if (!j) return reply_failure(res, j);
+              auto b = map_update_from_json(*j);
+              if (!b) return reply_failure(res, b);
+              auto r = service.update_map(name, map, b->key, b->value, b->flag);
+              if (!r) return reply_failure(res, r);
+              reply_text(res, 200, "OK");
+            }));
+  s.Delete(
+      R"(/system/function/([^/]+)/maps/([^/]+))",
+      with_body([this](const httplib::Request& req, const std::string&, httplib::Response& res) {
+        const std::string name = req.matches[1], map = req.matches[2];
+        if (auto ok = check_name(name); !ok) return reply_failure(res, ok);
+        auto key = query(req, "key");
+        if (!key || key->empty())
+          return reply_text(res, 400,
+                            fmt::format("missing query parameter \"key\" in {}", route_of(req)));
+        auto r = service.delete_map_entry(name, map, *key);
+        if (!r) return reply_failure(res, r);
+        reply_text(res, 200, "OK");
+      }));
 
   // ---- executions -------------------------------------------------------------
   for (const char* pattern : {R"(/function/([^/]+))", R"(/function/([^/]+)/)"}) {
-    s.Post(pattern, guard([this](const httplib::Request& req, httplib::Response& res) {
-             invoke(req, res, false);
-           }));
+    s.Post(pattern, with_body([this](const httplib::Request& req, const std::string& body,
+                                     httplib::Response& res) { invoke(req, body, res, false); }));
     s.Get(pattern, guard([this](const httplib::Request& req, httplib::Response& res) {
-            invoke(req, res, false);
+            invoke(req, req.body, res, false);
           }));
   }
   for (const char* pattern : {R"(/async-function/([^/]+))", R"(/async-function/([^/]+)/)"})
-    s.Post(pattern, guard([this](const httplib::Request& req, httplib::Response& res) {
-             invoke(req, res, true);
-           }));
+    s.Post(pattern, with_body([this](const httplib::Request& req, const std::string& body,
+                                     httplib::Response& res) { invoke(req, body, res, true); }));
   s.Get("/system/executions", guard([this](const httplib::Request& req, httplib::Response& res) {
           ExecutionQuery q;
           if (auto f = query(req, "function"); f && !f->empty()) {
@@ -686,12 +705,13 @@ void HttpApi::Impl::install_routes() {
           if (!r) return reply_failure(res, r);
           reply_json(res, 200, to_json(*r));
         }));
-  s.Delete(R"(/system/execution/([^/]+))",
-           guard([this](const httplib::Request& req, httplib::Response& res) {
-             auto r = service.cancel(std::string(req.matches[1]));
-             if (!r) return reply_failure(res, r);
-             res.status = 202;
-           }));
+  s.Delete(
+      R"(/system/execution/([^/]+))",
+      with_body([this](const httplib::Request& req, const std::string&, httplib::Response& res) {
+        auto r = service.cancel(std::string(req.matches[1]));
+        if (!r) return reply_failure(res, r);
+        res.status = 202;
+      }));
 
   // ---- logs -------------------------------------------------------------------
   s.Get("/system/logs",

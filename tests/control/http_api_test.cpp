@@ -2,8 +2,13 @@
 // route's happy path and error codes, auth, compile and verifier errors,
 // sync and async invocations with callbacks, updates and deletes while
 // executing, maps, logs, metrics.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <mutex>
@@ -64,6 +69,67 @@ void expect_one_line(const httplib::Result& r, int status, const std::string& ne
   EXPECT_NE(r->body.find(needle), std::string::npos)
       << "expected \"" << needle << "\" in " << r->body;
   EXPECT_EQ(r->get_header_value("Content-Type").rfind("text/plain", 0), 0u);
+}
+
+// A loopback connection that sends exact bytes and reads one answer at a
+// time (cpp-httplib does not take pipelined requests: each goes after the
+// previous answer, as curl sends them).
+class RawConnection {
+ public:
+  explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~RawConnection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // Sends `bytes`, then reads until one whole answer (headers and
+  // Content-Length bytes) came, or `timeout` passed (then what came).
+  std::string exchange(const std::string& bytes, std::chrono::milliseconds timeout) {
+    if (fd_ < 0 ||
+        ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size()))
+      return {};
+    std::string in;
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (!complete(in)) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          end - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+      char buf[4096];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      in.append(buf, static_cast<size_t>(n));
+    }
+    return in;
+  }
+
+ private:
+  static bool complete(const std::string& in) {
+    const size_t head = in.find("\r\n\r\n");
+    if (head == std::string::npos) return false;
+    size_t length = 0;
+    const std::string h = in.substr(0, head);
+    if (size_t p = h.find("Content-Length: "); p != std::string::npos)
+      length = std::strtoul(h.c_str() + p + 16, nullptr, 10);
+    return in.size() >= head + 4 + length;
+  }
+  int fd_;
+};
+
+// The status codes of the HTTP/1.1 answers in `stream`, in order.
+std::vector<int> statuses(const std::string& stream) {
+  std::vector<int> out;
+  for (size_t p = 0; (p = stream.find("HTTP/1.1 ", p)) != std::string::npos; p += 9)
+    out.push_back(std::atoi(stream.c_str() + p + 9));
+  return out;
 }
 
 // ---- validation: needs nothing deployed --------------------------------------
@@ -255,6 +321,75 @@ TEST_F(HttpApiTest, CompileAndVerifierErrorsAre400WithTheMessage) {
   auto list = client_->Get("/system/functions");
   ASSERT_TRUE(list);
   EXPECT_EQ(json::parse(list->body), json::array());
+}
+
+// `curl -X POST URL` sends neither a body nor Content-Length: that is an
+// empty body (RFC 9112), the defaults for an invocation, as OpenFaaS takes
+// it. The server must answer at once, not wait for more bytes (cpp-httplib
+// alone waits 5 s for the connection to close, then answers 400).
+TEST_F(HttpApiTest, EmptyBodiesWithoutContentLength) {
+  start(options());
+  auto d = deploy("wire", upload(as_string(slurp(nf_object("wire")))));
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->status, 202) << d->body;
+  const std::string auth =
+      "Authorization: Basic " + base64_encode(creds_.user + ":" + creds_.password) + "\r\n";
+  // One keep-alive connection: no Content-Length, Content-Length: 0, an
+  // empty chunked body, then a cancel (DELETE) without a body either, then a
+  // sync invocation. Each answer must come at once.
+  RawConnection conn(api_->port());
+  std::string all;
+  std::vector<int> codes;
+  for (const std::string& request : {
+           std::string("POST /async-function/wire?time=0.05 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "X-Call-Id: empty-none\r\n\r\n"),
+           std::string("POST /async-function/wire?time=0.05 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Content-Length: 0\r\nX-Call-Id: empty-zero\r\n\r\n"),
+           std::string("POST /async-function/wire/?time=0.05 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Transfer-Encoding: chunked\r\nX-Call-Id: empty-chunked\r\n\r\n0\r\n\r\n"),
+           std::string("POST /async-function/wire?time=5 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "X-Call-Id: to-cancel\r\n\r\n"),
+           "DELETE /system/execution/to-cancel HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth + "\r\n",
+           std::string("POST /function/wire?time=0.05 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "X-Call-Id: empty-sync\r\n\r\n"),
+       }) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string answer = conn.exchange(request, 3s);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s) << request << answer;
+    all += answer;
+    for (int c : statuses(answer)) codes.push_back(c);
+  }
+  EXPECT_EQ(codes, (std::vector<int>{202, 202, 202, 202, 202, 200})) << all;
+  EXPECT_NE(all.find("\"callId\":\"empty-sync\""), std::string::npos) << all;
+  for (const char* id : {"empty-none", "empty-zero", "empty-chunked", "empty-sync"}) {
+    json r = wait_execution(id, "final");
+    EXPECT_EQ(r.value("status", ""), "finished") << id << ": " << r.dump();
+    EXPECT_DOUBLE_EQ(r.value("seconds", 0.0), 0.05) << id;
+  }
+  EXPECT_EQ(wait_execution("to-cancel", "final").value("status", ""), "cancelled");
+
+  // An empty body where a body is needed, and a bad one: our 400s, naming it.
+  RawConnection conn2(api_->port());
+  std::string refused;
+  for (const std::string& request : {
+           "POST /system/scale-function/wire HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth + "\r\n",
+           "PUT /system/functions HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+               "Content-Length: 0\r\n\r\n",
+           std::string("POST /function/wire HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 6\r\n"
+                       "\r\n{\"time"),
+       })
+    refused += conn2.exchange(request, 3s);
+  EXPECT_EQ(statuses(refused), (std::vector<int>{400, 400, 400})) << refused;
+  EXPECT_NE(refused.find("empty body: expected a ScaleServiceRequest"), std::string::npos)
+      << refused;
+  EXPECT_NE(refused.find("empty body: expected a FunctionDeployment"), std::string::npos)
+      << refused;
+  EXPECT_NE(refused.find("invalid JSON in execution request"), std::string::npos) << refused;
+  // The refused requests changed nothing.
+  auto f = client_->Get("/system/function/wire");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(json::parse(f->body).value("replicas", 0), 1);
+  EXPECT_EQ(json::parse(f->body)["ebpfaas"].value("version", 0), 1);
 }
 
 // ---- the happy paths ------------------------------------------------------------
