@@ -324,6 +324,7 @@ struct Service::Impl {
   Result<std::vector<uint8_t>> compile(const FunctionSpec& spec, std::span<const uint8_t> source) {
     loader::CompileOptions co;
     co.clang = options.clang;
+    co.timeout_seconds = options.compile_timeout;
     co.include_dirs = options.include_dirs;
     if (auto it = spec.annotations.find(std::string(kAnnotationCflags));
         it != spec.annotations.end()) {

@@ -59,6 +59,9 @@ struct ServiceOptions {
   size_t log_lines = 1000;                // kept in memory per function
   std::string clang = "clang-16";         // compiles C artifacts
   std::vector<std::string> include_dirs;  // extra -I for C artifacts
+  // Seconds one compile may take; beyond, clang is killed and the deploy (or
+  // update) fails naming the limit (kInvalidArgument). 0: no limit.
+  double compile_timeout = 60;
 };
 
 // Called once when an asynchronous execution ends (finished, cancelled,

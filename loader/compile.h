@@ -13,10 +13,13 @@ struct CompileOptions {
   std::string clang = "clang-16";
   std::vector<std::string> include_dirs;  // besides the system and BPF headers
   std::vector<std::string> defines;       // NAME or NAME=VALUE
+  // Seconds the compiler may run; beyond, it is killed (with every process
+  // it started) and the compile fails naming the limit. 0: no limit.
+  double timeout_seconds = 0;
 };
 
 // Compiles source_path into output_path. The error carries the compiler's
-// messages (file:line: error: ...).
+// messages (file:line: error: ...), or says that the time limit ran out.
 Status compile_c(const std::string& source_path, const std::string& output_path,
                  const CompileOptions& options = {});
 

@@ -308,9 +308,48 @@ TEST_F(DaemonProcessTest, OneDaemonPerStateDirectory) {
   EXPECT_EQ(r->status, 200);
 }
 
+// --compile-timeout reaches clang: a source whose macros expand to 2^24
+// terms takes clang far longer than the limit; it is stopped and the deploy
+// is a 400 naming the limit, while a function that needs no compile deploys.
+TEST_F(DaemonProcessTest, CompileTimeoutStopsClang) {
+  Daemon d(state(), {"--compile-timeout", "0.5"});
+  ASSERT_GT(d.port(), 0) << d.banner();
+  auto c = admin(d);
+  std::string src = "#define A0 x +\n";
+  for (int i = 1; i <= 24; ++i)
+    src += "#define A" + std::to_string(i) + " A" + std::to_string(i - 1) + " A" +
+           std::to_string(i - 1) + "\n";
+  src +=
+      "#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n"
+      "SEC(\"xdp\") int slow(struct xdp_md *ctx) { int x = ctx->ingress_ifindex; "
+      "return (A24 0) & 1 ? XDP_DROP : XDP_PASS; }\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n";
+  const std::string image = upload(*c, src);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = c->Post("/system/functions", json{{"service", "slow"}, {"image", image}}.dump(),
+                   "application/json");
+  const auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(r->body.find("compile time limit of 0.5 s"), std::string::npos) << r->body;
+  EXPECT_LT(took, 20s);
+  auto ok = c->Post(
+      "/system/functions",
+      json{{"service", "wire"}, {"image", upload(*c, as_string(slurp(nf_object("wire"))))}}.dump(),
+      "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 202) << ok->body;
+  auto list = c->Get("/system/functions");
+  ASSERT_TRUE(list);
+  json fs = json::parse(list->body);
+  ASSERT_EQ(fs.size(), 1u) << fs.dump();
+  EXPECT_EQ(fs[0]["name"], "wire");
+}
+
 TEST_F(DaemonProcessTest, BadArgumentsAreRefused) {
   for (std::vector<std::string> extra : {std::vector<std::string>{"--listen", "127.0.0.1:99999"},
                                          std::vector<std::string>{"--engines", "0"},
+                                         std::vector<std::string>{"--compile-timeout", "0"},
+                                         std::vector<std::string>{"--compile-timeout", "soon"},
                                          std::vector<std::string>{"--port", "bogus:x"}}) {
     std::string cmd = std::string(EBPFAAS_DAEMON) + " --state " + state() + " --no-jit";
     for (const auto& e : extra) cmd += " '" + e + "'";

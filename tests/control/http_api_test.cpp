@@ -392,6 +392,48 @@ TEST_F(HttpApiTest, EmptyBodiesWithoutContentLength) {
   EXPECT_EQ(json::parse(f->body)["ebpfaas"].value("version", 0), 1);
 }
 
+// A compile that takes longer than the limit is killed; the deploy is a 400
+// naming the limit, and nothing stored changes. The "compiler" here is a
+// script whose child sleeps: killing only the script would leave the child
+// holding the output pipe.
+TEST_F(HttpApiTest, CompileTimeLimit) {
+  const std::string slow = (dir_ / "slow-clang").string();
+  {
+    std::ofstream script(slow);
+    script << "#!/bin/sh\nsleep 30\necho never\n";
+  }
+  ASSERT_EQ(::chmod(slow.c_str(), 0755), 0);
+  ServiceOptions o = options();
+  o.clang = slow;
+  o.compile_timeout = 0.3;
+  start(o);
+  // An object needs no compiler: the function that must stay as it is.
+  auto keep = deploy("keep", upload(as_string(slurp(nf_object("wire")))));
+  ASSERT_TRUE(keep);
+  ASSERT_EQ(keep->status, 202) << keep->body;
+  const std::string source = upload(as_string(slurp(nf_source("wire"))));
+  for (const char* method : {"POST", "PUT"}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r =
+        deploy(std::string(method) == "POST" ? "slow" : "keep", source, json::object(), method);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    expect_one_line(r, 400, "compile time limit of 0.3 s");
+    EXPECT_GE(took, 250ms) << method;
+    EXPECT_LT(took, 10s) << method;
+  }
+  auto list = client_->Get("/system/functions");
+  ASSERT_TRUE(list);
+  json fs = json::parse(list->body);
+  ASSERT_EQ(fs.size(), 1u) << fs.dump();
+  EXPECT_EQ(fs[0].value("name", ""), "keep");
+  EXPECT_EQ(fs[0]["ebpfaas"].value("version", 0), 1);
+  EXPECT_EQ(fs[0].value("image", ""), json::parse(keep->body).value("image", ""));
+  // No scratch build directory is left behind.
+  std::error_code ec;
+  EXPECT_TRUE(!std::filesystem::exists(state() + "/build", ec) ||
+              std::filesystem::is_empty(state() + "/build", ec));
+}
+
 // ---- the happy paths ------------------------------------------------------------
 
 TEST_F(HttpApiTest, EveryRouteHappyPath) {

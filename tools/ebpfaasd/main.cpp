@@ -74,6 +74,11 @@ int run(int argc, char** argv) {
   app.add_option("--queue-limit", o.queue_limit, "executions waiting at most; beyond: HTTP 503")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  app.add_option("--compile-timeout", o.compile_timeout,
+                 "seconds clang may take to compile one C function; beyond: the deploy fails "
+                 "(HTTP 400) and clang is killed")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 86400.0));
   app.add_option("--threads", threads, "HTTP worker threads")
       ->capture_default_str()
       ->check(CLI::Range(size_t{2}, size_t{1024}));
