@@ -235,6 +235,9 @@ ordered_json to_json(const ExecutionRecord& r) {
   ordered_json v = ordered_json::object();
   for (size_t i = 0; i < 5; ++i) v[kVerdictNames[i]] = r.verdicts[i];
   j["verdicts"] = v;
+  ordered_json d = ordered_json::object();
+  for (size_t i = 0; i < kDropCauseCount; ++i) d[kDropCauseNames[i]] = r.drops[i];
+  j["drops"] = d;
   j["latency_ns"] = {
       {"p50", r.latency_ns.p50}, {"p99", r.latency_ns.p99}, {"p999", r.latency_ns.p999}};
   ordered_json m = ordered_json::object();
@@ -276,6 +279,9 @@ Result<ExecutionRecord> execution_from_json(const nlohmann::json& j) {
   }
   if (auto it = j.find("verdicts"); it != j.end() && it->is_object())
     for (size_t i = 0; i < 5; ++i) r.verdicts[i] = get_u64(*it, kVerdictNames[i]);
+  // Records stored before drops were kept read as zeros.
+  if (auto it = j.find("drops"); it != j.end() && it->is_object())
+    for (size_t i = 0; i < kDropCauseCount; ++i) r.drops[i] = get_u64(*it, kDropCauseNames[i]);
   if (auto it = j.find("latency_ns"); it != j.end() && it->is_object()) {
     r.latency_ns.p50 = get_u64(*it, "p50");
     r.latency_ns.p99 = get_u64(*it, "p99");

@@ -120,6 +120,16 @@ struct ExecutionRequest {
   std::string call_id;
 };
 
+// Why the data plane dropped packets, in the order of dataplane::DropCause
+// (control/service.cpp checks it): XDP_DROP, XDP_ABORTED, a return value that
+// is no action, nothing published, a redirect to no port, a broadcast
+// without targets, XDP_PASS without a host port, a port that refused the
+// packet, no buffer for a broadcast copy.
+inline constexpr size_t kDropCauseCount = 9;
+inline constexpr std::array<const char*, kDropCauseCount> kDropCauseNames = {
+    "program",         "aborted",      "invalid_verdict", "no_program",  "unknown_ifindex",
+    "empty_broadcast", "pass_no_host", "tx_failed",       "clone_failed"};
+
 struct MapCount {
   std::string name;
   std::string type;  // "hash", "array", ...
@@ -149,6 +159,9 @@ struct ExecutionRecord {
     uint64_t in = 0, out = 0;
   } bytes;
   std::array<uint64_t, 5> verdicts{};  // aborted, drop, pass, tx, redirect
+  // packets.dropped by cause (kDropCauseNames); they add up to it. A pass
+  // verdict without a host port is a drop (pass_no_host), not an output.
+  std::array<uint64_t, kDropCauseCount> drops{};
   struct {
     uint64_t p50 = 0, p99 = 0, p999 = 0;
   } latency_ns;
@@ -159,6 +172,7 @@ struct ExecutionRecord {
 // {"callId","function","version","status","queuedAt","startedAt","endedAt",
 //  "seconds","elapsed","ports","tier","packets":{"in","out","dropped"},
 //  "bytes":{"in","out"},"verdicts":{"aborted","drop","pass","tx","redirect"},
+//  "drops":{"program","aborted",...,"pass_no_host",...} (kDropCauseNames),
 //  "latency_ns":{"p50","p99","p999"},"maps":{"<name>":{"type","entries"}},"message"}
 // Queued/running records carry "elapsed" and "packets" so far.
 nlohmann::ordered_json to_json(const ExecutionRecord& r);

@@ -34,6 +34,22 @@ namespace {
 namespace fs = std::filesystem;
 using Steady = std::chrono::steady_clock;
 
+// The result's drop causes are the data plane's, in its order.
+constexpr size_t cause(dataplane::DropCause c) {
+  return static_cast<size_t>(c);
+}
+static_assert(cause(dataplane::DropCause::kCount) == kDropCauseCount);
+static_assert(cause(dataplane::DropCause::kProgram) == 0 &&
+                  cause(dataplane::DropCause::kAborted) == 1 &&
+                  cause(dataplane::DropCause::kInvalidVerdict) == 2 &&
+                  cause(dataplane::DropCause::kNoProgram) == 3 &&
+                  cause(dataplane::DropCause::kUnknownIfindex) == 4 &&
+                  cause(dataplane::DropCause::kEmptyBroadcast) == 5 &&
+                  cause(dataplane::DropCause::kPassNoHost) == 6 &&
+                  cause(dataplane::DropCause::kTxFailed) == 7 &&
+                  cause(dataplane::DropCause::kCloneFailed) == 8,
+              "kDropCauseNames (control/records.h) follows dataplane::DropCause");
+
 // ---- small helpers ------------------------------------------------------------
 
 std::vector<std::string> split_list(std::string_view text) {
@@ -635,6 +651,7 @@ struct Service::Impl {
     r.bytes.in = y.rx_bytes - x.rx_bytes;
     r.bytes.out = y.tx_bytes - x.tx_bytes;
     for (size_t i = 0; i < 5; ++i) r.verdicts[i] = y.verdicts[i] - x.verdicts[i];
+    for (size_t i = 0; i < kDropCauseCount; ++i) r.drops[i] = y.drops[i] - x.drops[i];
     std::array<uint64_t, dataplane::LatencyHistogram::kBuckets> h;
     for (size_t i = 0; i < h.size(); ++i) h[i] = b.latency[i] - a.latency[i];
     r.latency_ns.p50 = dataplane::latency_quantile(h, 0.5);

@@ -434,6 +434,46 @@ TEST_F(HttpApiTest, CompileTimeLimit) {
               std::filesystem::is_empty(state() + "/build", ec));
 }
 
+// XDP_PASS with no host port to pass to: the result counts the verdict as a
+// pass and the packet as a drop, with its cause, so that "dropped" is never
+// a figure the reader has to explain.
+TEST_F(HttpApiTest, ResultSaysWhyPacketsWereDropped) {
+  start(options());
+  constexpr const char* kPass = R"(
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("xdp")
+int pass_all(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+)";
+  auto d = deploy("pass", upload(kPass));
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->status, 202) << d->body;
+  auto r = anon_->Post("/function/pass?time=0.2", "", "text/plain");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json j = json::parse(r->body);
+  const uint64_t passed = j["verdicts"].value("pass", uint64_t{0});
+  EXPECT_GT(passed, 0u) << j.dump();
+  ASSERT_TRUE(j["drops"].is_object()) << j.dump();
+  EXPECT_EQ(j["drops"].size(), kDropCauseCount);
+  uint64_t sum = 0;
+  for (const auto& [cause, n] : j["drops"].items()) sum += n.get<uint64_t>();
+  EXPECT_EQ(sum, j["packets"].value("dropped", uint64_t{0})) << j.dump();
+  // Packets that arrived before the switch to this function went to the idle
+  // program (drop); every one this function saw was passed, to nowhere.
+  EXPECT_EQ(j["drops"].value("pass_no_host", uint64_t{0}), passed) << j.dump();
+  EXPECT_EQ(j["drops"].value("program", uint64_t{0}), j["verdicts"].value("drop", uint64_t{0}));
+  EXPECT_EQ(j["packets"].value("out", uint64_t{1}), 0u);
+  // The stored record says the same.
+  auto g = client_->Get("/system/execution/" + j.value("callId", ""));
+  ASSERT_TRUE(g);
+  EXPECT_EQ(json::parse(g->body)["drops"], j["drops"]);
+}
+
 // ---- the happy paths ------------------------------------------------------------
 
 TEST_F(HttpApiTest, EveryRouteHappyPath) {

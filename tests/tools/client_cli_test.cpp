@@ -181,8 +181,9 @@ TEST_F(ClientCli, InvokeShowsProgressThenTheResult) {
                 {"version", 1},
                 {"status", "finished"},
                 {"seconds", 2.0},
-                {"packets", {{"in", 2000000}, {"out", 0}, {"dropped", 0}}},
+                {"packets", {{"in", 2000000}, {"out", 0}, {"dropped", 2000000}}},
                 {"verdicts", {{"pass", 2000000}}},
+                {"drops", {{"program", 0}, {"pass_no_host", 2000000}}},
                 {"latency_ns", {{"p50", 40}, {"p99", 90}, {"p999", 200}}}};
       return {200, r.dump(), {{"X-Call-Id", req.header("X-Call-Id")}}};
     }
@@ -192,7 +193,9 @@ TEST_F(ClientCli, InvokeShowsProgressThenTheResult) {
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("running 1.0 s, 1234 packets"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("finished in 2.000 s"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("(1.000 Mpps in)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dropped 2000000 (pass_no_host 2000000)  (1.000 Mpps in)"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("p99 90 ns"), std::string::npos) << r.out;
   bool invoked = false, polled = false;
   std::string id;

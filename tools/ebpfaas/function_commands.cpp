@@ -424,10 +424,17 @@ void print_result(const json& r) {
   }
   std::printf("\n");
   const uint64_t in = num(r, {"packets", "in"});
-  std::printf("  packets   in %llu  out %llu  dropped %llu  (%s Mpps in)\n",
+  // Which drops: a pass verdict without a host port is one, not an output.
+  std::string causes;
+  if (r.contains("drops") && r["drops"].is_object())
+    for (const auto& [cause, n] : r["drops"].items())
+      if (n.is_number_unsigned() && n.get<uint64_t>() > 0)
+        causes += fmt::format("{}{} {}", causes.empty() ? "" : ", ", cause, n.get<uint64_t>());
+  std::printf("  packets   in %llu  out %llu  dropped %llu%s  (%s Mpps in)\n",
               static_cast<unsigned long long>(in),
               static_cast<unsigned long long>(num(r, {"packets", "out"})),
               static_cast<unsigned long long>(num(r, {"packets", "dropped"})),
+              causes.empty() ? "" : (" (" + causes + ")").c_str(),
               format_rate(static_cast<double>(in), seconds).c_str());
   std::printf("  bytes     in %llu  out %llu\n",
               static_cast<unsigned long long>(num(r, {"bytes", "in"})),
