@@ -118,7 +118,8 @@ Expected<GatewayClient> GatewayClient::create(GatewayOptions options) {
 Reply<GatewayClient::Answer> GatewayClient::call(
     const std::string& method, const std::string& path, const std::string& body,
     const std::string& content_type, std::vector<std::pair<std::string, std::string>> headers,
-    std::initializer_list<int> expected, double read_timeout) const {
+    std::initializer_list<int> expected, double read_timeout,
+    const std::function<bool(const char*, size_t)>& stream) const {
   const std::string route = method + " " + path.substr(0, path.find('?'));
   auto url = parse_url(options_.url);
   if (!url) return Failure{0, route, url.error().message()};
@@ -140,7 +141,27 @@ Reply<GatewayClient::Answer> GatewayClient::call(
     req.body = body;
     req.headers.emplace("Content-Type", content_type.empty() ? kJson : content_type);
   }
+  // Streamed: a 200's body goes to `stream` as it arrives; another status's
+  // is kept for the message.
+  int streamed_status = 0;
+  std::string error_body;
+  if (stream) {
+    req.response_handler = [&](const httplib::Response& r) {
+      streamed_status = r.status;
+      return true;
+    };
+    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+      if (streamed_status == 200) return stream(data, n);
+      error_body.append(data, n);
+      return true;
+    };
+  }
   auto res = http.send(req);
+  if (!res && stream && res.error() == httplib::Error::Canceled && streamed_status == 200) {
+    Answer a;  // the caller's receiver ended the stream
+    a.status = 200;
+    return a;
+  }
   if (!res) {
     std::string why;
     switch (res.error()) {
@@ -160,7 +181,7 @@ Reply<GatewayClient::Answer> GatewayClient::call(
   }
   Answer a;
   a.status = res->status;
-  a.body = res->body;
+  a.body = stream ? error_body : res->body;
   for (const auto& [k, v] : res->headers) a.headers.emplace_back(k, v);
   for (int ok : expected)
     if (a.status == ok) return a;
@@ -342,6 +363,44 @@ Reply<std::vector<json>> GatewayClient::logs(const LogQuery& q) const {
     lines.push_back(std::move(j));
   }
   return lines;
+}
+
+Reply<void> GatewayClient::follow_logs(const LogQuery& q,
+                                       const std::function<bool(const json&)>& on_line) const {
+  std::string path = "/system/logs?name=" + url_encode(q.name);
+  if (q.tail) path += fmt::format("&tail={}", *q.tail);
+  if (!q.since.empty()) path += "&since=" + url_encode(q.since);
+  path += "&follow=true";
+  std::string pending;  // a line not ended yet
+  std::optional<Failure> bad;
+  size_t count = 0;
+  auto receive = [&](const char* data, size_t n) {
+    pending.append(data, n);
+    size_t start = 0;
+    for (size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) {
+      std::string line = pending.substr(start, end - start);
+      if (trim_line(line).empty()) continue;  // the stream's heartbeat
+      json j = json::parse(line, nullptr, false);
+      if (j.is_discarded()) {
+        bad = Failure{200, "GET /system/logs",
+                      "line " + std::to_string(count + 1) +
+                          " of the answer is not JSON: " + line.substr(0, 200)};
+        return false;
+      }
+      ++count;
+      if (!on_line(j)) {
+        pending.clear();
+        return false;
+      }
+    }
+    pending.erase(0, start);
+    return true;
+  };
+  // Quiet streams carry a blank line every 2 s: the read timeout only ends a dead one.
+  auto a = call("GET", path, {}, {}, {}, {200}, options_.read_timeout_seconds, receive);
+  if (bad) return *bad;
+  if (!a) return a.failure();
+  return {};
 }
 
 Reply<json> GatewayClient::info() const {

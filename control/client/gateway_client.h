@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -151,6 +152,11 @@ class GatewayClient {
 
   // GET /system/logs: one JSON object per NDJSON line.
   Reply<std::vector<json>> logs(const LogQuery& query) const;
+  // GET /system/logs?follow=true: calls on_line with each line as it arrives
+  // (the kept ones first), until the gateway ends the stream, on_line returns
+  // false (then a success), or the connection fails.
+  Reply<void> follow_logs(const LogQuery& query,
+                          const std::function<bool(const json&)>& on_line) const;
   // GET /system/info, GET /healthz
   Reply<json> info() const;
   Reply<void> health() const;
@@ -168,7 +174,8 @@ class GatewayClient {
   Reply<Answer> call(const std::string& method, const std::string& path, const std::string& body,
                      const std::string& content_type,
                      std::vector<std::pair<std::string, std::string>> headers,
-                     std::initializer_list<int> expected, double read_timeout) const;
+                     std::initializer_list<int> expected, double read_timeout,
+                     const std::function<bool(const char*, size_t)>& stream = {}) const;
   Reply<json> call_json(const std::string& method, const std::string& path,
                         const std::string& body = {}) const;
 

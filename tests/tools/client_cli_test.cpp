@@ -3,8 +3,10 @@
 // uploads then POSTs (PUT when the name exists); invoke, list, map, remove;
 // new then build gives an object the verifier accepts.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -222,6 +224,62 @@ TEST_F(ClientCli, InvokeShowsProgressThenTheResult) {
   auto j = json::parse(r.out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << r.out;
   EXPECT_EQ(j["status"], "finished");
+}
+
+// logs --follow prints each line when the gateway sends it and ends when
+// the gateway ends the stream; --lines is --tail, --since a duration.
+TEST_F(ClientCli, LogsFollowStreamsLinesAsTheyCome) {
+  login();
+  fake.stream_next("/system/logs");
+  const std::string cmd =
+      std::string(EBPFAAS_CLI) + " logs hello --follow --lines 4 --since 10m 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  // Reads what the CLI printed until `needle` shows up (or 10 s pass).
+  auto read_until = [&](const std::string& needle) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (out.find(needle) == std::string::npos && std::chrono::steady_clock::now() < end) {
+      pollfd fd{::fileno(p), POLLIN, 0};
+      if (::poll(&fd, 1, 100) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = ::read(::fileno(p), buf, sizeof buf);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out.find(needle) != std::string::npos;
+  };
+  fake.push_stream(
+      "{\"name\":\"hello\",\"instance\":\"ebpfaasd\",\"timestamp\":\"2026-01-01T00:00:00.000Z\","
+      "\"text\":\"deployed v1\"}\n");
+  EXPECT_TRUE(read_until("deployed v1")) << out;
+  // The first line came while the stream is still open.
+  EXPECT_EQ(out, "2026-01-01T00:00:00.000Z hello (ebpfaasd) deployed v1\n");
+  fake.push_stream("\n{\"name\":\"hello\",\"instance\":\"engine\",\"text\":\"later\"}\n");
+  EXPECT_TRUE(read_until("later")) << out;
+  fake.end_stream();
+  read_until("\x01");  // the rest, up to the end of the output
+  const int st = ::pclose(p);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << out;
+  EXPECT_NE(out.find(" hello (engine) later\n"), std::string::npos) << out;
+  auto req = fake.take();
+  EXPECT_EQ(req.path, "/system/logs");
+  EXPECT_EQ(req.auth, kAuth);
+  auto param = [&](const char* k) {
+    auto it = req.params.find(k);
+    return it == req.params.end() ? std::string("<none>") : it->second;
+  };
+  EXPECT_EQ(param("follow"), "true");
+  EXPECT_EQ(param("tail"), "4");
+  EXPECT_EQ(param("name"), "hello");
+  // --since 10m is sent as the RFC 3339 time ten minutes ago.
+  EXPECT_EQ(param("since").size(), std::string("2026-01-01T00:00:00Z").size()) << param("since");
+  // Without --follow: one answer, follow=false.
+  fake.reply(200, "{\"name\":\"hello\",\"text\":\"kept\"}\n");
+  auto r = run("logs hello --tail 1");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("kept"), std::string::npos) << r.out;
+  EXPECT_EQ(fake.take().params.find("follow")->second, "false");
 }
 
 TEST_F(ClientCli, AsyncInvokeListDescribeStatsRemove) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -36,6 +37,27 @@ class FakeGateway {
 
   bool start() {
     auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+      if (take_stream(req.path)) {
+        record(req);
+        // Chunks go out as push_stream() hands them over, as a followed log does.
+        res.status = 200;
+        res.set_chunked_content_provider(
+            "application/x-ndjson", [this](size_t, httplib::DataSink& sink) {
+              std::unique_lock lock(mu_);
+              stream_cv_.wait_for(lock, std::chrono::milliseconds(100),
+                                  [&] { return !chunks_.empty() || stream_ended_; });
+              while (!chunks_.empty()) {
+                std::string c = std::move(chunks_.front());
+                chunks_.pop_front();
+                lock.unlock();
+                if (!sink.write(c.data(), c.size())) return false;
+                lock.lock();
+              }
+              if (stream_ended_) sink.done();
+              return true;
+            });
+        return;
+      }
       RecordedRequest r;
       r.method = req.method;
       r.path = req.path;
@@ -76,6 +98,7 @@ class FakeGateway {
     return server_.is_running();
   }
   void stop() {
+    end_stream();
     server_.stop();
     if (thread_.joinable()) thread_.join();
   }
@@ -92,6 +115,25 @@ class FakeGateway {
   void set_default(std::function<Reply(const RecordedRequest&)> f) {
     std::lock_guard lock(mu_);
     default_reply_ = std::move(f);
+  }
+
+  // The next request for `path` is answered with a stream: 200, chunked,
+  // each push_stream() written when it is pushed, until end_stream().
+  void stream_next(const std::string& path) {
+    std::lock_guard lock(mu_);
+    stream_path_ = path;
+    stream_ended_ = false;
+    chunks_.clear();
+  }
+  void push_stream(std::string chunk) {
+    std::lock_guard lock(mu_);
+    chunks_.push_back(std::move(chunk));
+    stream_cv_.notify_all();
+  }
+  void end_stream() {
+    std::lock_guard lock(mu_);
+    stream_ended_ = true;
+    stream_cv_.notify_all();
   }
 
   // The oldest request not taken yet (waits up to 5 s for it).
@@ -114,6 +156,24 @@ class FakeGateway {
   }
 
  private:
+  bool take_stream(const std::string& path) {
+    std::lock_guard lock(mu_);
+    if (stream_path_.empty() || stream_path_ != path) return false;
+    stream_path_.clear();
+    return true;
+  }
+  void record(const httplib::Request& req) {
+    RecordedRequest r;
+    r.method = req.method;
+    r.path = req.path;
+    r.auth = req.get_header_value("Authorization");
+    for (const auto& [k, v] : req.params) r.params.emplace(k, v);
+    for (const auto& [k, v] : req.headers) r.headers.emplace(k, v);
+    std::lock_guard lock(mu_);
+    requests_.push_back(std::move(r));
+    cv_.notify_all();
+  }
+
   httplib::Server server_;
   std::thread thread_;
   int port_ = 0;
@@ -122,6 +182,10 @@ class FakeGateway {
   std::deque<RecordedRequest> requests_;
   std::deque<Reply> replies_;
   std::function<Reply(const RecordedRequest&)> default_reply_;
+  std::condition_variable stream_cv_;
+  std::string stream_path_;
+  std::deque<std::string> chunks_;
+  bool stream_ended_ = false;
 };
 
 }  // namespace ebpfaas::test

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "control/client/config.h"
@@ -296,6 +298,73 @@ TEST_F(GatewayClientTest, LogsAreNdjson) {
   auto bad = client->logs(q);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.failure().message.find("line 2"), std::string::npos);
+}
+
+// --follow: each line reaches the caller when the gateway writes it, not at
+// the end; blank heartbeat lines and lines split across chunks are handled.
+TEST_F(GatewayClientTest, FollowedLogsArriveAsTheyAreWritten) {
+  fake.stream_next("/system/logs");
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<json> got;
+  LogQuery q;
+  q.name = "wire";
+  q.tail = 3;
+  std::optional<Reply<void>> result;
+  std::thread follower([&] {
+    auto r = client->follow_logs(q, [&](const json& line) {
+      std::lock_guard lock(mu);
+      got.push_back(line);
+      cv.notify_all();
+      return true;
+    });
+    std::lock_guard lock(mu);
+    result.emplace(std::move(r));
+    cv.notify_all();
+  });
+  auto wait_for = [&](size_t n) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(5), [&] { return got.size() >= n; });
+  };
+  fake.push_stream("{\"name\":\"wire\",\"text\":\"one\"}\n");
+  ASSERT_TRUE(wait_for(1));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_FALSE(result.has_value());  // still streaming
+    EXPECT_EQ(got[0]["text"], "one");
+  }
+  fake.push_stream("\n");  // a heartbeat
+  fake.push_stream("{\"name\":\"wire\",");
+  fake.push_stream("\"text\":\"two\"}\n");
+  ASSERT_TRUE(wait_for(2));
+  fake.end_stream();
+  follower.join();
+  ASSERT_TRUE(result.has_value());
+  ASSERT_TRUE(*result) << result->failure().text();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1]["text"], "two");
+  auto r = fake.take();
+  EXPECT_EQ(r.path, "/system/logs");
+  EXPECT_EQ(r.auth, kAuth);
+  EXPECT_EQ(r.params, (std::multimap<std::string, std::string>{
+                          {"follow", "true"}, {"name", "wire"}, {"tail", "3"}}));
+
+  // The caller may stop reading: a success without the stream's end.
+  fake.stream_next("/system/logs");
+  fake.push_stream("{\"text\":\"a\"}\n{\"text\":\"b\"}\n");
+  size_t seen = 0;
+  auto stopped = client->follow_logs(q, [&](const json&) { return ++seen < 1; });
+  EXPECT_TRUE(stopped) << stopped.failure().text();
+  EXPECT_EQ(seen, 1u);
+  fake.end_stream();
+
+  // An error answer is a failure with the gateway's message.
+  fake.reply(404, "function \"ghost\" not found");
+  q.name = "ghost";
+  auto missing = client->follow_logs(q, [](const json&) { return true; });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.failure().status, 404);
+  EXPECT_NE(missing.failure().message.find("ghost"), std::string::npos);
 }
 
 TEST_F(GatewayClientTest, ArtifactDownload) {

@@ -543,21 +543,31 @@ std::string since_time(const std::string& since) {
   return since;
 }
 
+void print_log_line(const json& l, bool as_json) {
+  if (as_json)
+    std::printf("%s\n", l.dump().c_str());
+  else
+    std::printf("%s %s (%s) %s\n", str(l, {"timestamp"}).c_str(), str(l, {"name"}).c_str(),
+                str(l, {"instance"}).c_str(), str(l, {"text"}).c_str());
+}
+
 void logs(const std::string& gateway, const std::string& name, std::optional<unsigned> tail,
-          const std::string& since, bool as_json) {
+          const std::string& since, bool follow, bool as_json) {
   auto c = connect_gateway(gateway);
   client::LogQuery q;
   q.name = name;
   q.tail = tail;
   q.since = since_time(since);
-  auto lines = take(c.logs(q));
-  for (const json& l : lines) {
-    if (as_json)
-      std::printf("%s\n", l.dump().c_str());
-    else
-      std::printf("%s %s (%s) %s\n", str(l, {"timestamp"}).c_str(), str(l, {"name"}).c_str(),
-                  str(l, {"instance"}).c_str(), str(l, {"text"}).c_str());
+  if (follow) {
+    // Each line as it comes, until the gateway stops or Ctrl-C.
+    take(c.follow_logs(q, [&](const json& l) {
+      print_log_line(l, as_json);
+      std::fflush(stdout);
+      return true;
+    }));
+    return;
   }
+  for (const json& l : take(c.logs(q))) print_log_line(l, as_json);
 }
 
 void stats(const std::string& gateway, const std::string& name, unsigned limit, bool as_json) {
@@ -712,14 +722,18 @@ void add_function_commands(CLI::App& app) {
   {
     static std::string gateway, name, since;
     static std::optional<unsigned> tail;
-    static bool as_json = false;
+    static bool as_json = false, follow = false;
     auto* cmd = app.add_subcommand("logs", "Show a function's log");
     add_gateway_option(*cmd, gateway);
     cmd->add_option("name", name, "function name")->required();
-    cmd->add_option("--tail", tail, "only the last N lines");
-    cmd->add_option("--since", since, "only newer lines: a duration (30s, 5m, 2h) or RFC 3339");
+    cmd->add_option("--tail,--lines", tail, "only the last N lines");
+    auto* since_opt = cmd->add_option(
+        "--since", since, "only newer lines: a duration (30s, 5m, 2h, 1d) or RFC 3339 time");
+    cmd->add_option("--since-time", since, "only lines since this RFC 3339 time")
+        ->excludes(since_opt);
+    cmd->add_flag("--follow", follow, "keep printing new lines as they come, until Ctrl-C");
     cmd->add_flag("--json", as_json, "NDJSON lines as the gateway sends them");
-    cmd->callback([] { logs(gateway, name, tail, since, as_json); });
+    cmd->callback([] { logs(gateway, name, tail, since, follow, as_json); });
   }
   {
     static std::string gateway, name;
