@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
 
 #include <yaml-cpp/yaml.h>
@@ -11,19 +14,135 @@
 namespace ebpfaas::client {
 namespace {
 
-std::string at(const std::string& where, const YAML::Mark& m) {
-  if (m.line < 0) return where;
-  return fmt::format("{}:{}:{}", where, m.line + 1, m.column + 1);
+// ---- environment substitution, as faas-cli does before parsing --------------
+
+// The text after substitution, and where each of its pieces came from, so
+// that a position in it (a YAML error's) names the line and column the user
+// wrote.
+class Source {
+ public:
+  Source(std::string name, const std::string& original) : name_(std::move(name)) {
+    in_lines_ = line_starts(original);
+  }
+  const std::string& name() const { return name_; }
+  const std::string& text() const { return text_; }
+
+  // Substitutes ${NAME}, ${NAME:-default}, ${NAME-default} in `in` (from
+  // offset `base` of the original text) onto text().
+  Status substitute(const std::string& in, size_t base, const EnvLookup& env) {
+    size_t i = 0;
+    while (i < in.size()) {
+      const size_t dollar = in.find("${", i);
+      if (dollar == std::string::npos) {
+        literal(in.substr(i), base + i);
+        break;
+      }
+      literal(in.substr(i, dollar - i), base + i);
+      // The matching '}', nested ${...} in a default counted.
+      size_t depth = 1, end = dollar + 2;
+      for (; end < in.size() && depth > 0; ++end) {
+        if (in[end] == '}')
+          --depth;
+        else if (in[end] == '$' && end + 1 < in.size() && in[end + 1] == '{')
+          ++depth, ++end;
+        else if (in[end] == '\n')
+          break;
+      }
+      if (depth > 0)
+        return errorf("{}: unterminated \"${{\": expected ${{NAME}} or ${{NAME:-default}}",
+                      original_at(base + dollar));
+      const std::string expr = in.substr(dollar + 2, end - 1 - (dollar + 2));
+      size_t name_end = 0;
+      while (name_end < expr.size() &&
+             (std::isalnum(static_cast<unsigned char>(expr[name_end])) || expr[name_end] == '_'))
+        ++name_end;
+      const std::string name = expr.substr(0, name_end);
+      const std::string rest = expr.substr(name_end);
+      const bool name_ok = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
+      const bool colon_dash = rest.rfind(":-", 0) == 0,
+                 dash = !colon_dash && rest.rfind('-', 0) == 0;
+      if (!name_ok || !(rest.empty() || colon_dash || dash))
+        return errorf(
+            "{}: \"${{{}}}\": expected ${{NAME}}, ${{NAME:-default}} or ${{NAME-default}} "
+            "(NAME: letters, digits, _)",
+            original_at(base + dollar), expr);
+      const std::optional<std::string> value = env(name);
+      const bool use_default = rest.empty() ? false
+                               : colon_dash ? !value || value->empty()
+                                            : !value;
+      pieces_.push_back({text_.size(), base + dollar, false});
+      if (use_default) {
+        const size_t skip = colon_dash ? 2 : 1;
+        // A default is substituted too (${A:-${B}}).
+        if (auto st = substitute(rest.substr(skip), base + dollar + 2 + name_end + skip, env); !st)
+          return st;
+      } else {
+        text_ += value.value_or("");
+      }
+      i = end;
+    }
+    return {};
+  }
+
+  // "file:line:column" of a mark in text().
+  std::string at(const YAML::Mark& m) const {
+    if (m.line < 0) return name_;
+    if (out_lines_.empty()) out_lines_ = line_starts(text_);
+    const size_t line = std::min(static_cast<size_t>(m.line), out_lines_.size() - 1);
+    return original_at(original_offset(out_lines_[line] + static_cast<size_t>(m.column)));
+  }
+
+  // "file:line:column" of an offset in the original text.
+  std::string original_at(size_t offset) const {
+    const auto it = std::upper_bound(in_lines_.begin(), in_lines_.end(), offset);
+    const size_t line = static_cast<size_t>(it - in_lines_.begin()) - 1;
+    return fmt::format("{}:{}:{}", name_, line + 1, offset - in_lines_[line] + 1);
+  }
+
+ private:
+  struct Piece {
+    size_t out, in;  // where it starts in text() and in the original
+    bool literal;    // copied as is; else a substitution (the "${" it came from)
+  };
+
+  static std::vector<size_t> line_starts(const std::string& t) {
+    std::vector<size_t> starts = {0};
+    for (size_t i = 0; i < t.size(); ++i)
+      if (t[i] == '\n') starts.push_back(i + 1);
+    return starts;
+  }
+
+  void literal(const std::string& piece, size_t in) {
+    if (piece.empty()) return;
+    pieces_.push_back({text_.size(), in, true});
+    text_ += piece;
+  }
+
+  size_t original_offset(size_t out) const {
+    auto it = std::upper_bound(pieces_.begin(), pieces_.end(), out,
+                               [](size_t o, const Piece& p) { return o < p.out; });
+    if (it == pieces_.begin()) return out;
+    --it;
+    return it->literal ? it->in + (out - it->out) : it->in;
+  }
+
+  std::string name_;
+  std::string text_;
+  std::vector<Piece> pieces_;
+  std::vector<size_t> in_lines_;
+  mutable std::vector<size_t> out_lines_;
+};
+
+std::string at(const Source& where, const YAML::Mark& m) {
+  return where.at(m);
 }
 
-Expected<std::string> scalar(const YAML::Node& n, const std::string& where,
-                             const std::string& field) {
+Expected<std::string> scalar(const YAML::Node& n, const Source& where, const std::string& field) {
   if (!n.IsScalar()) return errorf("{}: \"{}\" must be a string", at(where, n.Mark()), field);
   return n.as<std::string>();
 }
 
-Expected<std::map<std::string, std::string>> string_map(const YAML::Node& n,
-                                                        const std::string& where,
+Expected<std::map<std::string, std::string>> string_map(const YAML::Node& n, const Source& where,
                                                         const std::string& field) {
   std::map<std::string, std::string> out;
   if (n.IsNull()) return out;
@@ -44,7 +163,7 @@ Expected<std::map<std::string, std::string>> string_map(const YAML::Node& n,
 }
 
 Expected<StackFunction> parse_function(const std::string& name, const YAML::Node& n,
-                                       const std::string& where) {
+                                       const Source& where) {
   StackFunction f;
   f.name = name;
   if (!n.IsMap())
@@ -97,15 +216,28 @@ const StackFunction* StackFile::find(const std::string& name) const {
   return nullptr;
 }
 
-Expected<StackFile> parse_stack(const std::string& text, const std::string& where) {
+std::optional<std::string> process_environment(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
+Expected<StackFile> parse_stack(const std::string& text, const std::string& path) {
+  return parse_stack(text, path, process_environment);
+}
+
+Expected<StackFile> parse_stack(const std::string& text, const std::string& path,
+                                const EnvLookup& env) {
+  Source where(path, text);
+  if (auto st = where.substitute(text, 0, env); !st) return st.error();
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = YAML::Load(where.text());
   } catch (const YAML::Exception& e) {
     return errorf("{}: {}", at(where, e.mark), e.msg);
   }
   StackFile s;
-  s.path = where;
+  s.path = path;
   if (!root.IsMap())
     return errorf("{}: expected a stack file (version, provider, functions)",
                   at(where, root.Mark()));

@@ -6,9 +6,15 @@
 //            labels: {}, environment: {}}
 // Unknown keys are ignored as faas-cli does; wrong types and unknown
 // languages are errors naming the file, the line and the column.
+// As faas-cli, environment variables are substituted before the YAML is
+// parsed: ${NAME}, ${NAME:-default} (unset or empty), ${NAME-default}
+// (unset); an unset NAME without a default is empty. Errors name the line
+// and column of the file as written.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,8 +45,14 @@ struct StackFile {
   const StackFunction* find(const std::string& name) const;
 };
 
-// `where` names the text in messages (a file path).
+// A variable's value, or nullopt when it is unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+// `where` names the text in messages (a file path). Variables come from the
+// process's environment, or from `env`.
 Expected<StackFile> parse_stack(const std::string& text, const std::string& where);
+Expected<StackFile> parse_stack(const std::string& text, const std::string& where,
+                                const EnvLookup& env);
 Expected<StackFile> read_stack(const std::string& path);
 
 // Adds a function to the stack file at path (created with version 1.0 and

@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <optional>
 
 #include "control/client/config.h"
 #include "support/file.h"
@@ -96,6 +98,88 @@ TEST(StackFile, ErrorsNameFileLineAndColumn) {
   expect_error("- a\n- b\n", "stack.yml:1:1: expected a stack file");
   expect_error("functions:\n  x: {lang: c-ebpf, handler: a}\n  x: {lang: c-ebpf, handler: b}\n",
                "defined twice");
+}
+
+// As faas-cli: ${VAR}, ${VAR:-default}, ${VAR-default} before parsing.
+TEST(StackFile, SubstitutesEnvironmentVariables) {
+  const std::map<std::string, std::string> vars = {
+      {"GW", "http://10.0.0.2:8080"}, {"TEAM", "net"}, {"EMPTY", ""}, {"DIR", "./wire"}};
+  EnvLookup env = [&](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+  const std::string text =
+      "version: 1.0\n"
+      "provider:\n"
+      "  name: openfaas\n"
+      "  gateway: ${GW}\n"
+      "functions:\n"
+      "  wire:\n"
+      "    lang: c-ebpf\n"
+      "    handler: ${DIR}\n"
+      "    labels:\n"
+      "      team: ${TEAM:-none}\n"
+      "      owner: ${OWNER:-nobody}\n"
+      "      empty_colon: ${EMPTY:-fallback}\n"
+      "      empty_dash: \"${EMPTY-fallback}\"\n"
+      "      unset_dash: ${UNSET-x${TEAM}y}\n"
+      "      unset: \"${UNSET}\"\n"
+      "      text: a $TEAM b\n";
+  auto s = parse_stack(text, "stack.yml", env);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->gateway, "http://10.0.0.2:8080");
+  ASSERT_EQ(s->functions.size(), 1u);
+  const StackFunction& f = s->functions[0];
+  EXPECT_EQ(f.handler, "./wire");
+  EXPECT_EQ(f.labels.at("team"), "net");
+  EXPECT_EQ(f.labels.at("owner"), "nobody");
+  EXPECT_EQ(f.labels.at("empty_colon"), "fallback");  // :- also replaces an empty value
+  EXPECT_EQ(f.labels.at("empty_dash"), "");           // - only an unset one
+  EXPECT_EQ(f.labels.at("unset_dash"), "xnety");      // defaults are substituted too
+  EXPECT_EQ(f.labels.at("unset"), "");
+  EXPECT_EQ(f.labels.at("text"), "a $TEAM b");  // only the braced form is a variable
+
+  // The process's environment by default.
+  ::setenv("EBPFAAS_STACK_TEST_LANG", "c-ebpf", 1);
+  auto e = parse_stack("functions:\n  x: {lang: '${EBPFAAS_STACK_TEST_LANG}', handler: ./x}\n",
+                       "stack.yml");
+  ::unsetenv("EBPFAAS_STACK_TEST_LANG");
+  ASSERT_TRUE(e) << e.error().message();
+  EXPECT_EQ(e->functions[0].lang, "c-ebpf");
+}
+
+TEST(StackFile, SubstitutionErrorsNameTheLineAndColumnAsWritten) {
+  EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "LONG") return std::string(40, 'x');
+    if (name == "LIST") return std::string("[a, b]");
+    return std::nullopt;
+  };
+  auto error_of = [&](const std::string& text) {
+    auto s = parse_stack(text, "stack.yml", env);
+    return s ? std::string("accepted") : s.error().message();
+  };
+  EXPECT_EQ(error_of("functions:\n  x:\n    lang: c-ebpf\n    handler: ${DIR\n"),
+            "stack.yml:4:14: unterminated \"${\": expected ${NAME} or ${NAME:-default}");
+  EXPECT_NE(error_of("functions:\n  x: {lang: c-ebpf, handler: ${1X}}\n")
+                .find("stack.yml:2:30: \"${1X}\": expected ${NAME}"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of("functions:\n  x: {lang: c-ebpf, handler: ${X:?oops}}\n").find("stack.yml:2:30:"),
+      std::string::npos);
+  // A value that changes line lengths: later positions are still the file's.
+  EXPECT_EQ(error_of("version: ${LONG}\nfunctions:\n  x:\n    lang: ${LONG}\n    handler: ./x\n"),
+            "stack.yml:4:11: function \"x\": unknown lang \"" + std::string(40, 'x') +
+                "\" (ebpfaas builds lang: c-ebpf)");
+  // Also after a longer value on the same line.
+  EXPECT_NE(error_of("functions:\n  x: {lang: ${LONG}, handler: [a]}\n")
+                .find("stack.yml:2:31: \"functions.x.handler\" must be a string"),
+            std::string::npos)
+      << error_of("functions:\n  x: {lang: ${LONG}, handler: [a]}\n");
+  // A position inside a substituted value is the ${ it came from.
+  EXPECT_NE(error_of("functions:\n  x:\n    lang: c-ebpf\n    handler: ${LIST}\n")
+                .find("stack.yml:4:14: \"functions.x.handler\" must be a string"),
+            std::string::npos);
 }
 
 TEST(StackFile, ReadNamesAMissingFile) {
