@@ -1,5 +1,6 @@
 #include "dataplane/dpdk_port.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <rte_bus_vdev.h>
 #include <rte_dev.h>
@@ -9,14 +10,21 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <x86intrin.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <new>
+#include <sstream>
+#include <thread>
 
 #include "dataplane/rss.h"
 
@@ -31,6 +39,13 @@ constexpr uint32_t kDescSize = (sizeof(Packet) + 63) / 64 * 64;
 constexpr uint16_t kPrivSize = kDescSize + kPrivHeadroom;
 // Data room after buf_addr: DPDK's headroom, the packet, Linux's tailroom.
 constexpr uint16_t kDataRoom = kFrameSize - kPrivHeadroom;
+// AF_XDP hands the mempool's memory to the kernel as its UMEM, whose chunks
+// (a whole mempool object: mbuf header, private area, data room and the
+// mempool's padding) must fit a 4096-byte page without hugepages: the
+// kernel refuses larger ones ("Failed to create umem"). Those ports get a
+// smaller data room: 3,712-byte frames, packets up to 3,136 bytes.
+constexpr uint16_t kDataRoomAfXdp = 3840 - kPrivSize;
+static_assert(sizeof(rte_mbuf) + kPrivSize + kDataRoomAfXdp <= 3968);
 constexpr uint16_t kRingSize = 1024;
 
 std::mutex eal_mu;
@@ -71,6 +86,12 @@ Status init_eal(bool pci) {
     args.insert(args.end(), {"--no-huge", "-m", "1024", "--no-shconf",
                              fmt::format("--file-prefix=ebpfaas-{}", getpid())});
   if (!pci) args.push_back("--no-pci");
+  // Further EAL arguments from the environment, after ours so that they win
+  // (e.g. EBPFAAS_EAL_ARGS="--log-level=pmd.net.af_xdp:debug").
+  if (const char* extra = std::getenv("EBPFAAS_EAL_ARGS")) {
+    std::istringstream words(extra);
+    for (std::string w; words >> w;) args.push_back(w);
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   // The EAL pins the calling thread to its main lcore: keep ours as it was.
@@ -86,6 +107,48 @@ Status init_eal(bool pci) {
   return {};
 }
 
+// The socket family of an open fd (-1 if it is no socket).
+int socket_domain(int fd) {
+  int domain = -1;
+  socklen_t len = sizeof domain;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return -1;
+  return domain;
+}
+
+// The kernel lets go of a closed XDP socket's queue a little later (the
+// buffer pool is released from a work queue): an interface whose AF_XDP port
+// was just closed refuses a new socket on that queue with EBUSY for a while.
+std::mutex xsk_closed_mu;
+std::map<std::string, std::chrono::steady_clock::time_point> xsk_closed;  // by device name
+
+void note_xsk_closed(const std::string& device) {
+  std::lock_guard lock(xsk_closed_mu);
+  xsk_closed[device] = std::chrono::steady_clock::now();
+}
+
+bool xsk_recently_closed(const std::string& device) {
+  std::lock_guard lock(xsk_closed_mu);
+  auto it = xsk_closed.find(device);
+  return it != xsk_closed.end() &&
+         std::chrono::steady_clock::now() - it->second < std::chrono::seconds(2);
+}
+
+// The process's open AF_XDP sockets.
+std::vector<int> xdp_socket_fds() {
+  std::vector<int> fds;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    const int own = dirfd(d);
+    while (dirent* e = readdir(d)) {
+      char* end = nullptr;
+      const long fd = std::strtol(e->d_name, &end, 10);
+      if (end == e->d_name || *end || fd == own) continue;
+      if (socket_domain(static_cast<int>(fd)) == AF_XDP) fds.push_back(static_cast<int>(fd));
+    }
+    closedir(d);
+  }
+  return fds;
+}
+
 std::atomic<int> pool_serial{0};
 int pool_serial_next() {
   return pool_serial++;
@@ -97,7 +160,7 @@ class DpdkPool final : public PacketPool {
   static Packet* describe(rte_mbuf* m, PacketPool* pool) {
     auto* p = new (rte_mbuf_to_priv(m)) Packet;
     p->frame = static_cast<uint8_t*>(m->buf_addr) - kPrivHeadroom;
-    p->frame_size = kFrameSize;
+    p->frame_size = kPrivHeadroom + m->buf_len;  // kFrameSize, less on AF_XDP ports
     p->pool = pool;
     p->handle = m;
     return p;
@@ -161,9 +224,18 @@ class DpdkPort final : public Port {
     // A virtual device this port probed goes with it, so that the same
     // device (an iface: port on the same interface) can be opened again.
     if (!vdev_.empty()) rte_vdev_uninit(vdev_.c_str());
+    // DPDK 22.11's net_af_xdp leaves the UMEM's socket open when it closes
+    // (the first XDP socket of a queue shares the UMEM's fd, and the PMD never
+    // deletes the UMEM): the queue stays bound and the next open of the
+    // interface fails with EBUSY. Close what is still open of the sockets
+    // that appeared while this port was set up.
+    for (int fd : xsk_fds_)
+      if (socket_domain(fd) == AF_XDP) ::close(fd);
+    if (!xsk_fds_.empty()) note_xsk_closed(vdev_);
     rte_mempool_free(pool_.mempool());
   }
   void own_vdev(std::string name) { vdev_ = std::move(name); }
+  void own_xsk_fds(std::vector<int> fds) { xsk_fds_ = std::move(fds); }
   uint16_t rx_queues() const override { return rxq_; }
   uint16_t tx_queues() const override { return txq_; }
   bool hardware_rss() const override { return rss_; }
@@ -208,7 +280,8 @@ class DpdkPort final : public Port {
   }
 
  private:
-  std::string vdev_;  // probed by this port (rte_vdev_uninit on close)
+  std::string vdev_;          // probed by this port (rte_vdev_uninit on close)
+  std::vector<int> xsk_fds_;  // AF_XDP sockets opened for this port
   uint16_t receive(uint16_t queue, std::span<Packet*> out) {
     rte_mbuf* m[kBatchSize];
     const uint16_t want = static_cast<uint16_t>(std::min<size_t>(out.size(), kBatchSize));
@@ -228,7 +301,7 @@ class DpdkPort final : public Port {
       p->xdp.data = rte_pktmbuf_mtod(m[i], uint8_t*);
       p->xdp.data_meta = p->xdp.data;
       p->xdp.data_end = p->xdp.data + m[i]->data_len;
-      p->xdp.frame_end = p->frame + kFrameSize - helpers::kSkbSharedInfoSize;
+      p->xdp.frame_end = p->frame + p->frame_size - helpers::kSkbSharedInfoSize;
       p->xdp.egress_ifindex = 0;
       p->xdp.rx_queue_index = queue;
       p->queue = queue;
@@ -349,7 +422,10 @@ Expected<std::unique_ptr<DpdkPort>> setup_port(std::string name, uint16_t id,
                   rte_strerror(-rc));
   const uint32_t mbufs = std::max<uint32_t>(8191, (rxq + txq) * kRingSize * 2 + 1024);
   std::string pool_name = fmt::format("ebpfaas_mp{}", pool_serial++);
-  rte_mempool* mp = rte_pktmbuf_pool_create(pool_name.c_str(), mbufs, 256, kPrivSize, kDataRoom,
+  const bool af_xdp = info.driver_name &&
+                      std::string_view(info.driver_name).find("af_xdp") != std::string_view::npos;
+  rte_mempool* mp = rte_pktmbuf_pool_create(pool_name.c_str(), mbufs, 256, kPrivSize,
+                                            af_xdp ? kDataRoomAfXdp : kDataRoom,
                                             static_cast<int>(rte_eth_dev_socket_id(id)));
   if (!mp) return errorf("port '{}': no mbuf pool: {}", name, rte_strerror(rte_errno));
   auto fail = [&](std::string what, int rc) -> Error {
@@ -402,6 +478,8 @@ Expected<std::unique_ptr<Port>> open_dpdk_port(std::string name, std::string dev
   }
   uint16_t id = 0;
   bool probed_vdev = false;
+  const bool af_xdp = dev_name.starts_with("net_af_xdp");
+  const std::vector<int> xdp_before = af_xdp ? xdp_socket_fds() : std::vector<int>{};
   if (rte_eth_dev_get_port_by_name(dev_name.c_str(), &id) != 0) {
     int rc = pci ? rte_dev_probe(device.c_str()) : rte_vdev_init(dev_name.c_str(), args.c_str());
     if (rc != 0)
@@ -413,12 +491,23 @@ Expected<std::unique_ptr<Port>> open_dpdk_port(std::string name, std::string dev
       return errorf("port '{}': DPDK device '{}' has no ethdev", name, dev_name);
     }
   }
+  auto new_xsk_fds = [&] {
+    std::vector<int> fds;
+    for (int fd : xdp_socket_fds())
+      if (std::find(xdp_before.begin(), xdp_before.end(), fd) == xdp_before.end())
+        fds.push_back(fd);
+    return fds;
+  };
   auto port = setup_port(std::move(name), id, options);
   if (!port) {
     if (probed_vdev) rte_vdev_uninit(dev_name.c_str());
+    // A UMEM whose socket could not bind is left open by the PMD, pinning the pool's pages.
+    if (af_xdp)
+      for (int fd : new_xsk_fds()) ::close(fd);
     return port.error();
   }
   if (probed_vdev) (*port)->own_vdev(dev_name);
+  if (af_xdp) (*port)->own_xsk_fds(new_xsk_fds());
   return std::unique_ptr<Port>(std::move(*port));
 }
 
@@ -426,8 +515,15 @@ Expected<std::unique_ptr<Port>> open_iface_port(std::string name, std::string if
                                                 const PortOptions& options) {
   if (iface.empty()) return errorf("port '{}': no interface after iface:", name);
   const uint16_t q = std::max<uint16_t>(options.queues, 1);
-  auto xdp = open_dpdk_port(
-      name, fmt::format("net_af_xdp_{},iface={},queue_count={}", iface, iface, q), options);
+  const std::string xdp_dev = fmt::format("net_af_xdp_{}", iface);
+  auto xdp =
+      open_dpdk_port(name, fmt::format("{},iface={},queue_count={}", xdp_dev, iface, q), options);
+  // Just closed here: wait (up to 2 s) for the kernel to free the queue.
+  for (int i = 0; !xdp && i < 40 && xsk_recently_closed(xdp_dev); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    xdp =
+        open_dpdk_port(name, fmt::format("{},iface={},queue_count={}", xdp_dev, iface, q), options);
+  }
   if (xdp) return xdp;
   auto pkt = open_dpdk_port(
       name, fmt::format("net_af_packet_{},iface={},qpairs={}", iface, iface, q), options);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -257,6 +258,26 @@ TEST(DpDpdk, IfacePortOnVeth) {
   close(fd);
   EXPECT_GT(matched, 0) << "no stamped frame came back through " << dp.port(0).name();
   EXPECT_GT(dp.total_counters().verdicts[XDP_TX], 0u);
+}
+
+// An iface: port takes AF_XDP where the kernel has it, and the interface can
+// be opened again once the port is closed (the XDP socket bound to its queue
+// is gone), still with AF_XDP: net_af_packet is only the fallback.
+TEST(DpDpdk, IfacePortOpensAgainWithAfXdp) {
+  if (!dpdk_available()) GTEST_SKIP() << "SKIPPED: built without DPDK";
+  VethPair veth;
+  if (!veth.ok()) GTEST_SKIP() << "SKIPPED: cannot create a veth pair (needs CAP_NET_ADMIN)";
+  const int probe = socket(AF_XDP, SOCK_RAW, 0);
+  if (probe < 0) GTEST_SKIP() << "SKIPPED: no AF_XDP sockets here: " << std::strerror(errno);
+  close(probe);
+  for (int round = 0; round < 3; ++round) {
+    std::string why;
+    auto port = open_or_skip("iface:" + veth.a(), 1, &why);
+    if (!port && !why.empty()) GTEST_SKIP() << "SKIPPED: " << why;
+    ASSERT_TRUE(port);
+    EXPECT_NE(port->device().find("net_af_xdp"), std::string::npos)
+        << "round " << round << ": " << port->device();
+  }
 }
 
 }  // namespace
