@@ -66,18 +66,45 @@ std::string route_of(const httplib::Request& req) {
 // sends it; cpp-httplib would wait for the connection to close and answer
 // 400, so such a request never asks the server to read. Otherwise everything
 // the client sends is read (so that it sees the answer), keeping no more than
-// `limit` bytes; `seen` is how many came.
-std::string read_body(const httplib::Request& req, const httplib::ContentReader& reader,
-                      uint64_t limit, uint64_t& seen) {
-  std::string body;
-  seen = 0;
-  if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) return body;
-  reader([&](const char* data, size_t n) {
-    seen += n;
-    if (seen <= limit) body.append(data, n);
+// `limit` bytes.
+struct Body {
+  std::string bytes;
+  uint64_t seen = 0;     // bytes that came
+  bool complete = true;  // false: the connection ended early, or a malformed chunk
+};
+
+Body read_body(const httplib::Request& req, const httplib::ContentReader& reader, uint64_t limit) {
+  Body b;
+  if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) return b;
+  b.complete = reader([&](const char* data, size_t n) {
+    b.seen += n;
+    if (b.seen <= limit) b.bytes.append(data, n);
     return true;
   });
-  return body;
+  return b;
+}
+
+// Answers a body over `limit` (413) or one that did not arrive whole (400:
+// nothing is done with part of a body). True when it answered.
+bool refuse_body(const httplib::Request& req, httplib::Response& res, const Body& b,
+                 std::string_view what, uint64_t limit, std::string_view limit_name) {
+  if (b.seen > limit || (!b.complete && res.status == 413)) {
+    reply_text(res, 413,
+               fmt::format(
+                   "{} of {} bytes in {} exceeds {} of {} bytes", what,
+                   b.seen > limit ? std::to_string(b.seen) : req.get_header_value("Content-Length"),
+                   route_of(req), limit_name, limit));
+    return true;
+  }
+  if (!b.complete) {
+    reply_text(
+        res, 400,
+        fmt::format("request body in {} ended after {} bytes, before its end (Content-Length "
+                    "or chunked encoding): nothing was done",
+                    route_of(req), b.seen));
+    return true;
+  }
+  return false;
 }
 
 // ---- asynchronous callbacks ---------------------------------------------------
@@ -273,14 +300,9 @@ struct HttpApi::Impl {
     return [this, h = std::move(h)](const httplib::Request& req, httplib::Response& res,
                                     const httplib::ContentReader& reader) {
       guard([&](const httplib::Request& r, httplib::Response& o) {
-        uint64_t seen = 0;
-        std::string body = read_body(r, reader, options.max_json_body, seen);
-        if (seen > options.max_json_body)
-          return reply_text(o, 413,
-                            fmt::format("request body of {} bytes in {} exceeds the limit of {} "
-                                        "bytes",
-                                        seen, route_of(r), options.max_json_body));
-        h(r, body, o);
+        const Body body = read_body(r, reader, options.max_json_body);
+        if (refuse_body(r, o, body, "request body", options.max_json_body, "the limit")) return;
+        h(r, body.bytes, o);
       })(req, res);
     };
   }
@@ -480,13 +502,9 @@ void HttpApi::Impl::logs(const httplib::Request& req, httplib::Response& res) {
 void HttpApi::Impl::upload(const httplib::Request& req, httplib::Response& res,
                            const httplib::ContentReader& reader) {
   const uint64_t limit = service.options().max_upload;
-  uint64_t seen = 0;
-  const std::string body = read_body(req, reader, limit, seen);
-  if (seen > limit)
-    return reply_text(res, 413,
-                      fmt::format("artifact of {} bytes in {} exceeds --max-upload of {} bytes",
-                                  seen, route_of(req), limit));
-  auto bytes = std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+  const Body body = read_body(req, reader, limit);
+  if (refuse_body(req, res, body, "artifact", limit, "--max-upload")) return;
+  auto bytes = std::span(reinterpret_cast<const uint8_t*>(body.bytes.data()), body.bytes.size());
   auto a = service.put_artifact(bytes);
   if (!a) return reply_failure(res, a);
   reply_json(res, a->created_now ? 201 : 200, to_json(*a));

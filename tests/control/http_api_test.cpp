@@ -89,12 +89,15 @@ class RawConnection {
   ~RawConnection() {
     if (fd_ >= 0) ::close(fd_);
   }
-  // Sends `bytes`, then reads until one whole answer (headers and
-  // Content-Length bytes) came, or `timeout` passed (then what came).
-  std::string exchange(const std::string& bytes, std::chrono::milliseconds timeout) {
+  // Sends `bytes` (then ends the sending side when `close_write`), then
+  // reads until one whole answer (headers and Content-Length bytes) came, or
+  // `timeout` passed (then what came).
+  std::string exchange(const std::string& bytes, std::chrono::milliseconds timeout,
+                       bool close_write = false) {
     if (fd_ < 0 ||
         ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size()))
       return {};
+    if (close_write) ::shutdown(fd_, SHUT_WR);
     std::string in;
     const auto end = std::chrono::steady_clock::now() + timeout;
     while (!complete(in)) {
@@ -390,6 +393,56 @@ TEST_F(HttpApiTest, EmptyBodiesWithoutContentLength) {
   ASSERT_TRUE(f);
   EXPECT_EQ(json::parse(f->body).value("replicas", 0), 1);
   EXPECT_EQ(json::parse(f->body)["ebpfaas"].value("version", 0), 1);
+}
+
+// A body cut short (the client went away, a malformed chunk) is refused
+// whole: no partial artifact is stored, no partial deployment parsed. (A
+// client that closed its side gets no answer: cpp-httplib finds the socket
+// gone; the server closing the connection shows the request was handled.)
+TEST_F(HttpApiTest, BodiesCutShortStoreNothing) {
+  start(options());
+  const std::string auth =
+      "Authorization: Basic " + base64_encode(creds_.user + ":" + creds_.password) + "\r\n";
+  const std::string source = as_string(slurp(nf_source("wire")));
+  ASSERT_GT(source.size(), 100u);
+  auto cut_short = [&](const std::string& route, const std::string& body, size_t sent) {
+    RawConnection conn(api_->port());
+    const auto t0 = std::chrono::steady_clock::now();
+    std::string a = conn.exchange(route + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+                                      "Content-Length: " + std::to_string(body.size()) +
+                                      "\r\n\r\n" + body.substr(0, sent),
+                                  10s, /*close_write=*/true);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s) << route << ": never handled";
+    EXPECT_TRUE(a.empty() || statuses(a) == std::vector<int>{400}) << a;
+  };
+  cut_short("POST /system/artifacts", source, 100);
+  cut_short("POST /system/functions",
+            json{{"service", "cut"}, {"image", "sha256:" + std::string(64, 'a')}}.dump(), 20);
+  // A malformed chunk on a live connection: our 400.
+  RawConnection chunked(api_->port());
+  const std::string a =
+      chunked.exchange("POST /system/artifacts HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+                           "Transfer-Encoding: chunked\r\n\r\n6\r\nint x;\r\nzz\r\n",
+                       3s);
+  EXPECT_EQ(statuses(a), std::vector<int>{400}) << a;
+  EXPECT_NE(a.find("ended after 6 bytes"), std::string::npos) << a;
+  // Nothing stored: no artifact file, no function.
+  std::error_code ec;
+  size_t artifacts = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(state() + "/artifacts", ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    artifacts += it->is_regular_file() ? 1 : 0;
+  EXPECT_EQ(artifacts, 0u);
+  auto list = client_->Get("/system/functions");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(json::parse(list->body), json::array());
+  // The whole source, sent the same way, is stored.
+  RawConnection whole(api_->port());
+  const std::string stored =
+      whole.exchange("POST /system/artifacts HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+                         "Content-Length: " + std::to_string(source.size()) + "\r\n\r\n" + source,
+                     3s);
+  EXPECT_EQ(statuses(stored), std::vector<int>{201}) << stored;
 }
 
 // A compile that takes longer than the limit is killed; the deploy is a 400
