@@ -31,10 +31,12 @@ class DataPlane::Engine {
     while (!dp_.stop_.load(std::memory_order_relaxed)) {
       bool busy = false;
       for (const RxQueue& rq : queues_) busy |= poll(rq);
+      // The tally goes out before the quiescent point: once a grace period
+      // has passed, what the engine did with an older program is visible.
+      if (busy) dp_.stats_[index_]->store(c_);
       qsbr.quiescent();
       if (busy) {
         idle = 0;
-        dp_.stats_[index_]->store(c_);
       } else if (++idle > 64) {
         // A shared machine: give the core away while there is no traffic.
         std::this_thread::yield();
@@ -107,6 +109,8 @@ class DataPlane::Engine {
   }
 
   void switch_to(const PreparedProgram* prog) {
+    // Everything counted so far belongs to the older versions.
+    if (prog) dp_.stats_[index_]->mark_version(prog->version, c_);
     if (prog) {
       rc_.checked = prog->checked;
       rc_.linked_maps = prog->program->map_handles;
@@ -306,6 +310,17 @@ Status DataPlane::close_ports() {
 EngineCounters DataPlane::total_counters() const {
   EngineCounters t;
   for (const auto& s : stats_) t += s->snapshot();
+  return t;
+}
+
+EngineCounters DataPlane::counters_before(uint64_t version) const {
+  slot_.qsbr().synchronize();
+  EngineCounters t;
+  for (const auto& s : stats_) {
+    const EngineCounters now = s->snapshot();  // before the marks: see EngineStats::snapshot
+    const std::optional<EngineCounters> mark = s->marked_at_or_after(version);
+    t += mark ? *mark : now;
+  }
   return t;
 }
 

@@ -71,6 +71,15 @@ class DataPlane {
   const Port& port(size_t i) const { return *ports_[i]; }
   EngineCounters engine_counters(uint32_t e) const { return stats_[e]->snapshot(); }
   EngineCounters total_counters() const;
+  // What the engines counted under the programs before `version` (a version
+  // this data plane's slot published), exact at the switch: each engine's
+  // tally as it took `version` (or a later one), or, for an engine that has
+  // not taken it yet, its tally once it finished the batches it had begun
+  // with an older one. total_counters() read just after a publish may still
+  // be missing up to a batch per engine of the old program, or already hold
+  // some of the new one. Waits for a grace period of the slot's QSBR domain:
+  // not callable from an engine.
+  EngineCounters counters_before(uint64_t version) const;
   std::array<uint64_t, LatencyHistogram::kBuckets> latency() const;  // all engines
   // Which CPU engine e runs on (-1: not pinned).
   int engine_cpu(uint32_t e) const { return cpus_[e]; }

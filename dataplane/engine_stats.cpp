@@ -91,6 +91,8 @@ static_assert(sizeof(EngineCounters) % sizeof(uint64_t) == 0);
 EngineCounters EngineStats::snapshot() const {
   uint64_t w[kWords];
   for (size_t i = 0; i < kWords; ++i) w[i] = words_[i].load(std::memory_order_relaxed);
+  // A reader that saw a tally stored after a mark sees that mark.
+  std::atomic_thread_fence(std::memory_order_acquire);
   EngineCounters c;
   std::memcpy(&c, w, sizeof c);
   return c;
@@ -99,7 +101,36 @@ EngineCounters EngineStats::snapshot() const {
 void EngineStats::store(const EngineCounters& c) {
   uint64_t w[kWords];
   std::memcpy(w, &c, sizeof c);
+  std::atomic_thread_fence(std::memory_order_release);
   for (size_t i = 0; i < kWords; ++i) words_[i].store(w[i], std::memory_order_relaxed);
+}
+
+void EngineStats::mark_version(uint64_t version, const EngineCounters& c) {
+  Mark& m = marks_[next_mark_++ % kMarks];
+  uint64_t w[kWords];
+  std::memcpy(w, &c, sizeof c);
+  m.version.store(0, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  for (size_t i = 0; i < kWords; ++i) m.words[i].store(w[i], std::memory_order_relaxed);
+  m.version.store(version, std::memory_order_release);
+}
+
+std::optional<EngineCounters> EngineStats::marked_at_or_after(uint64_t version) const {
+  std::optional<EngineCounters> best;
+  uint64_t best_version = 0;
+  for (const Mark& m : marks_) {
+    const uint64_t v1 = m.version.load(std::memory_order_acquire);
+    if (v1 == 0 || v1 < version || (best && v1 >= best_version)) continue;
+    uint64_t w[kWords];
+    for (size_t i = 0; i < kWords; ++i) w[i] = m.words[i].load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (m.version.load(std::memory_order_relaxed) != v1) continue;  // rewritten meanwhile
+    EngineCounters c;
+    std::memcpy(&c, w, sizeof c);
+    best = c;
+    best_version = v1;
+  }
+  return best;
 }
 
 }  // namespace ebpfaas::dataplane

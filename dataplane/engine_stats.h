@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace ebpfaas::dataplane {
@@ -67,11 +68,25 @@ class EngineStats {
   EngineCounters snapshot() const;
   // Writer side: publish the engine's private tally.
   void store(const EngineCounters& c);
+  // Writer side: the tally as the engine takes program `version`, before it
+  // runs a packet of it. The last kMarks are kept.
+  void mark_version(uint64_t version, const EngineCounters& c);
+  // The tally the engine marked when it took `version`, or the first later
+  // version it took (it may skip one published and replaced before its next
+  // batch); nullopt when it marked none of them.
+  std::optional<EngineCounters> marked_at_or_after(uint64_t version) const;
   LatencyHistogram latency;
 
  private:
   static constexpr size_t kWords = sizeof(EngineCounters) / sizeof(uint64_t);
+  static constexpr size_t kMarks = 16;
+  struct Mark {
+    std::atomic<uint64_t> version{0};  // 0 while written (a seqlock)
+    std::array<std::atomic<uint64_t>, kWords> words{};
+  };
   std::array<std::atomic<uint64_t>, kWords> words_{};
+  std::array<Mark, kMarks> marks_{};
+  uint64_t next_mark_ = 0;  // writer only
 };
 
 }  // namespace ebpfaas::dataplane

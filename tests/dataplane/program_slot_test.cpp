@@ -200,6 +200,80 @@ void swap_under_traffic(uint32_t engines, int swaps) {
   EXPECT_LT(mean_us, 50'000.0);
 }
 
+// DataPlane::counters_before(v), read right after publishing v (whether the
+// engines took it yet or not), splits the traffic exactly where the packets'
+// stamps change: per version, what the counters say equals the run of
+// packets that version stamped.
+void boundaries_under_traffic(uint32_t engines, int swaps) {
+  auto l1 = loader::load_file(swap_object(), {.programs = {"stamp_v1"}});
+  ASSERT_TRUE(l1) << l1.error().message();
+  auto v1 = std::make_shared<loader::LoadedObject>(std::move(*l1));
+  loader::LoadOptions o2;
+  o2.programs = {"stamp_v2"};
+  o2.reuse = v1->maps.get();
+  auto l2 = loader::load_file(swap_object(), o2);
+  ASSERT_TRUE(l2) << l2.error().message();
+  auto v2 = std::make_shared<loader::LoadedObject>(std::move(*l2));
+
+  ProgramSlot slot;
+  ASSERT_EQ(slot.publish(std::move(*prepare_interpreted(v1))), 1u);
+  auto seq = std::make_unique<SequencePort>(static_cast<uint16_t>(engines));
+  SequencePort& port = *seq;
+  std::vector<std::unique_ptr<Port>> ports;
+  ports.push_back(std::move(seq));
+  DataPlane dp(std::move(ports), slot, {.engines = engines});
+  ASSERT_TRUE(dp.start());
+  ASSERT_TRUE(wait_version(dp, 1));
+  std::vector<uint64_t> before = {0, 0};  // [v]: packets before version v; version 1 ran first
+  for (int i = 0; i < swaps; ++i) {
+    const uint64_t v = slot.publish(std::move(*prepare_interpreted(i % 2 ? v1 : v2)));
+    before.push_back(dp.counters_before(v).rx_packets);
+    // Each version gets traffic on every engine before the next one comes.
+    ASSERT_TRUE(wait_version(dp, v)) << "swap " << i << " not picked up";
+    const uint64_t seen = dp.total_counters().rx_packets;
+    while (dp.total_counters().rx_packets < seen + 64ull * engines) std::this_thread::yield();
+  }
+  port.stop_traffic();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto drained = [&] {
+    for (uint16_t q = 0; q < engines; ++q)
+      if (port.sent(q) != port.received(q)) return false;
+    return true;
+  };
+  while (!drained() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  dp.stop();
+  const uint64_t versions = static_cast<uint64_t>(swaps) + 1;
+  before.push_back(dp.counters_before(v).rx_packets);  // [versions + 1]: all of them
+
+  // Runs of equal stamps, queue by queue: run r is version r + 1 (every
+  // engine ran every version, so none is missing).
+  std::vector<uint64_t> by_stamps(versions + 1, 0);
+  for (uint16_t q = 0; q < engines; ++q) {
+    ASSERT_EQ(port.sent(q), port.received(q)) << "queue " << q << " lost packets";
+    uint64_t version = 0;
+    uint8_t last = 0;
+    for (uint64_t k = 0; k < port.received(q); ++k) {
+      const uint8_t s = port.stamp(q, k);
+      if (s != last) {
+        ++version;
+        last = s;
+      }
+      ASSERT_LE(version, versions) << "queue " << q << " packet " << k;
+      ++by_stamps[version];
+    }
+  }
+  for (uint64_t v = 1; v <= versions; ++v)
+    EXPECT_EQ(before[v + 1] - before[v], by_stamps[v]) << "version " << v;
+}
+
+TEST(DpProgramSlot, CountersBeforeAVersionSplitTrafficExactlyOneEngine) {
+  boundaries_under_traffic(1, 100);
+}
+TEST(DpProgramSlot, CountersBeforeAVersionSplitTrafficExactlyTwoEngines) {
+  boundaries_under_traffic(2, 100);
+}
+
 TEST(DpProgramSlot, ThousandSwapsUnderTrafficLoseNothingOneEngine) {
   swap_under_traffic(1, 1000);
 }
