@@ -30,6 +30,10 @@ class Source {
   // Substitutes ${NAME}, ${NAME:-default}, ${NAME-default} in `in` (from
   // offset `base` of the original text) onto text().
   Status substitute(const std::string& in, size_t base, const EnvLookup& env) {
+    if (!env) {
+      literal(in, base);
+      return {};
+    }
     size_t i = 0;
     while (i < in.size()) {
       const size_t dollar = in.find("${", i);
@@ -201,6 +205,12 @@ Expected<StackFunction> parse_function(const std::string& name, const YAML::Node
   return f;
 }
 
+std::optional<std::string> process_environment(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
 }  // namespace
 
 std::string StackFile::handler_path(const StackFunction& f) const {
@@ -214,12 +224,6 @@ const StackFunction* StackFile::find(const std::string& name) const {
   for (const StackFunction& f : functions)
     if (f.name == name) return &f;
   return nullptr;
-}
-
-std::optional<std::string> process_environment(const std::string& name) {
-  const char* v = std::getenv(name.c_str());
-  if (!v) return std::nullopt;
-  return std::string(v);
 }
 
 Expected<StackFile> parse_stack(const std::string& text, const std::string& path) {
@@ -283,10 +287,10 @@ Expected<StackFile> parse_stack(const std::string& text, const std::string& path
   return s;
 }
 
-Expected<StackFile> read_stack(const std::string& path) {
+Expected<StackFile> read_stack(const std::string& path, bool substitute_env) {
   auto text = read_text_file(path);
   if (!text) return text.error();
-  return parse_stack(*text, path);
+  return parse_stack(*text, path, substitute_env ? EnvLookup(process_environment) : EnvLookup());
 }
 
 Status append_stack_function(const std::string& path, const StackFunction& f,

@@ -49,11 +49,12 @@ struct StackFile {
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 
 // `where` names the text in messages (a file path). Variables come from the
-// process's environment, or from `env`.
+// process's environment, or from `env` (an empty one: no substitution, as
+// faas-cli's --envsubst=false).
 Expected<StackFile> parse_stack(const std::string& text, const std::string& where);
 Expected<StackFile> parse_stack(const std::string& text, const std::string& where,
                                 const EnvLookup& env);
-Expected<StackFile> read_stack(const std::string& path);
+Expected<StackFile> read_stack(const std::string& path, bool substitute_env = true);
 
 // Adds a function to the stack file at path (created with version 1.0 and
 // provider openfaas at gateway when missing); an existing function of that

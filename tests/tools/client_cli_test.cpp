@@ -42,6 +42,21 @@ Run run(const std::string& args, const std::string& stdin_text = {}) {
   return r;
 }
 
+// run() in directory `cwd` with extra environment assignments ("A=1 B=2").
+Run run_in(const std::string& cwd, const std::string& env, const std::string& args) {
+  std::string cmd = "cd '" + cwd + "' && " + (env.empty() ? "" : "env " + env + " ") +
+                    std::string(EBPFAAS_CLI) + " " + args + " 2>&1";
+  Run r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
 class ClientCli : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -224,6 +239,51 @@ TEST_F(ClientCli, InvokeShowsProgressThenTheResult) {
   auto j = json::parse(r.out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << r.out;
   EXPECT_EQ(j["status"], "finished");
+}
+
+// As faas-cli: ./stack.yml without -f, ${VAR:-default} substituted unless
+// --envsubst false; remove without names removes the stack's functions.
+TEST_F(ClientCli, StackFileByDefaultWithEnvironmentSubstitution) {
+  login();
+  ASSERT_TRUE(fs::create_directories(dir + "/proj/a"));
+  ASSERT_TRUE(write_file_atomic(dir + "/proj/a/handler.c", std::string_view("// a\n")));
+  ASSERT_TRUE(write_file_atomic(
+      dir + "/proj/stack.yml",
+      std::string_view("version: 1.0\nprovider: {name: openfaas}\nfunctions:\n"
+                       "  a: {lang: c-ebpf, handler: ./a, annotations: "
+                       "{com.ebpfaas.time: '${FN_TIME:-9}'}, labels: {team: '${FN_TEAM}'}}\n")));
+  auto deploy_time = [&](const std::string& env, const std::string& flags) {
+    fake.clear();
+    fake.reply(201, R"({"image":"sha256:1","size":5,"kind":"c"})");
+    fake.reply(202, "");
+    auto r = run_in(dir + "/proj", env, "deploy" + flags);
+    EXPECT_EQ(r.status, 0) << r.out;
+    (void)fake.take();  // the upload
+    auto post = fake.take();
+    json d = json::parse(post.body, nullptr, false);
+    EXPECT_EQ(d.value("service", ""), "a") << post.body;
+    return d.is_discarded() ? json() : d;
+  };
+  json d = deploy_time("", "");
+  EXPECT_EQ(d["annotations"]["com.ebpfaas.time"], "9");
+  EXPECT_EQ(d["labels"]["team"], "");
+  d = deploy_time("FN_TIME=4 FN_TEAM=net", "");
+  EXPECT_EQ(d["annotations"]["com.ebpfaas.time"], "4");
+  EXPECT_EQ(d["labels"]["team"], "net");
+  d = deploy_time("FN_TIME=4", " --envsubst false");
+  EXPECT_EQ(d["annotations"]["com.ebpfaas.time"], "${FN_TIME:-9}");
+  // remove without names: the stack file's functions.
+  fake.clear();
+  fake.reply(202, "");
+  auto r = run_in(dir + "/proj", "", "remove");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto del = fake.take();
+  EXPECT_EQ(del.method, "DELETE");
+  EXPECT_EQ(json::parse(del.body, nullptr, false), json({{"functionName", "a"}})) << del.body;
+  // No stack file here and no --name: the message says what to give.
+  r = run_in(dir, "", "deploy");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("no ./stack.yml here"), std::string::npos) << r.out;
 }
 
 // logs --follow prints each line when the gateway sends it and ends when

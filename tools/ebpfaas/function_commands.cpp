@@ -177,8 +177,16 @@ void logout(const std::string& gateway) {
 struct DeployArgs {
   std::string gateway, name, handler, section, stack, filter, time;
   std::vector<std::string> annotations, labels, env;
-  bool update = true, replace = false, local_build = false;
+  bool update = true, replace = false, local_build = false, envsubst = true;
 };
+
+// As faas-cli: without -f and without a function named on the command line,
+// ./stack.yml when there is one.
+std::string default_stack(const std::string& stack) {
+  std::error_code ec;
+  if (stack.empty() && std::filesystem::exists("stack.yml", ec)) return "stack.yml";
+  return stack;
+}
 
 // The bytes ebpfaas uploads for a handler: an ELF object as is; C source
 // (the gateway compiles it), or with --build a local compile's object.
@@ -258,10 +266,11 @@ void deploy(const DeployArgs& a, bool update_only) {
   auto env = pairs(a.env, "--env");
   if (!a.section.empty()) annotations["com.ebpfaas.section"] = a.section;
   if (!a.time.empty()) annotations["com.ebpfaas.time"] = a.time;
-  if (!a.stack.empty()) {
+  const std::string stack = a.name.empty() && a.handler.empty() ? default_stack(a.stack) : a.stack;
+  if (!stack.empty()) {
     if (!a.name.empty() || !a.handler.empty())
       throw CommandError("give either -f STACK.yml or --name with --handler, not both");
-    auto s = client::read_stack(a.stack);
+    auto s = client::read_stack(stack, a.envsubst);
     if (!s) throw CommandError(s.error().message());
     const std::string gateway = a.gateway.empty() ? s->gateway : a.gateway;
     auto c = connect_gateway(gateway);
@@ -276,12 +285,13 @@ void deploy(const DeployArgs& a, bool update_only) {
       ++deployed;
     }
     if (deployed == 0)
-      throw CommandError(a.filter.empty() ? a.stack + ": no functions"
-                                          : a.stack + ": no function \"" + a.filter + "\"");
+      throw CommandError(a.filter.empty() ? stack + ": no functions"
+                                          : stack + ": no function \"" + a.filter + "\"");
     return;
   }
   if (a.name.empty() || a.handler.empty())
-    throw CommandError("give --name NAME --handler DIR|FILE.c|FILE.o, or -f stack.yml");
+    throw CommandError(
+        "give --name NAME --handler DIR|FILE.c|FILE.o, or -f stack.yml (no ./stack.yml here)");
   auto c = connect_gateway(a.gateway);
   deploy_one(c, a.name, a.handler, annotations, labels, env, a, update_only);
 }
@@ -290,7 +300,9 @@ void add_deploy_options(CLI::App* cmd, DeployArgs& a) {
   add_gateway_option(*cmd, a.gateway);
   cmd->add_option("--name", a.name, "function name");
   cmd->add_option("--handler", a.handler, "directory with handler.c, or FILE.c, or FILE.o");
-  cmd->add_option("-f,--yaml", a.stack, "stack file (faas-cli's stack.yml)");
+  cmd->add_option("-f,--yaml", a.stack, "stack file (faas-cli's stack.yml; default: ./stack.yml)");
+  cmd->add_option("--envsubst", a.envsubst,
+                  "substitute ${VAR} and ${VAR:-default} in the stack file (default: true)");
   cmd->add_option("--filter", a.filter, "only this function of the stack file");
   cmd->add_option("--section", a.section, "program (section or name) in the object")
       ->description("program to run: section or name (annotation com.ebpfaas.section)");
@@ -305,11 +317,12 @@ void add_deploy_options(CLI::App* cmd, DeployArgs& a) {
 // ---- remove, list, describe ------------------------------------------------------
 
 void remove_functions(const std::string& gateway, const std::vector<std::string>& names,
-                      const std::string& stack) {
+                      const std::string& stack_flag, bool envsubst) {
   std::vector<std::string> all = names;
   std::string url_flag = gateway;
+  const std::string stack = names.empty() ? default_stack(stack_flag) : stack_flag;
   if (!stack.empty()) {
-    auto s = client::read_stack(stack);
+    auto s = client::read_stack(stack, envsubst);
     if (!s) throw CommandError(s.error().message());
     if (url_flag.empty()) url_flag = s->gateway;
     for (const auto& f : s->functions) all.push_back(f.name);
@@ -660,12 +673,17 @@ void add_function_commands(CLI::App& app) {
   {
     static std::string gateway, stack;
     static std::vector<std::string> names;
+    static bool envsubst = true;
     auto* cmd = app.add_subcommand("remove", "Remove deployed functions");
     cmd->alias("rm");
     add_gateway_option(*cmd, gateway);
     cmd->add_option("name", names, "function names");
-    cmd->add_option("-f,--yaml", stack, "remove every function of this stack file");
-    cmd->callback([] { remove_functions(gateway, names, stack); });
+    cmd->add_option("-f,--yaml", stack,
+                    "remove every function of this stack file (default without names: "
+                    "./stack.yml)");
+    cmd->add_option("--envsubst", envsubst,
+                    "substitute ${VAR} and ${VAR:-default} in the stack file (default: true)");
+    cmd->callback([] { remove_functions(gateway, names, stack, envsubst); });
   }
   {
     static std::string gateway, name;

@@ -138,6 +138,7 @@ void new_function(const NewArgs& a) {
 
 struct BuildArgs {
   std::string stack, filter, handler, name, section, output;
+  bool envsubst = true;
 };
 
 // Compiles one handler into out_path and verifies it; prints the verdict.
@@ -198,7 +199,7 @@ void build(const BuildArgs& a) {
     return;
   }
   const std::string stack = a.stack.empty() ? "stack.yml" : a.stack;
-  auto s = client::read_stack(stack);
+  auto s = client::read_stack(stack, a.envsubst);
   if (!s) throw CommandError(s.error().message());
   if (!a.output.empty()) throw CommandError("-o is for --handler; a stack builds into build/NAME/");
   const fs::path root = fs::path(stack).parent_path();
@@ -245,6 +246,8 @@ void add_scaffold_commands(CLI::App& app) {
     cmd->add_option("--section", a.section, "program (section or name) to verify");
     cmd->add_option("-o,--output", a.output,
                     "with --handler: the object (default: build/NAME/handler.o)");
+    cmd->add_option("--envsubst", a.envsubst,
+                    "substitute ${VAR} and ${VAR:-default} in the stack file (default: true)");
     cmd->callback([] { build(a); });
   }
 }
