@@ -29,9 +29,10 @@ std::string where(const std::string& path, const YAML::Mark& m) {
 
 }  // namespace
 
-std::string resolve_gateway(const std::string& flag) {
+std::string resolve_gateway(const std::string& flag, const std::string& stack_gateway) {
   if (!flag.empty()) return normalise(flag);
   if (const char* env = std::getenv("OPENFAAS_URL"); env && *env) return normalise(env);
+  if (!stack_gateway.empty()) return normalise(stack_gateway);
   return kDefaultGateway;
 }
 

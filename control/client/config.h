@@ -17,9 +17,10 @@ namespace ebpfaas::client {
 
 inline constexpr const char* kDefaultGateway = "http://127.0.0.1:8080";
 
-// flag if non-empty, else $OPENFAAS_URL if set and non-empty, else the default;
-// a trailing '/' is dropped so that stored and given URLs compare equal.
-std::string resolve_gateway(const std::string& flag);
+// flag if non-empty, else $OPENFAAS_URL if set and non-empty, else the stack
+// file's provider.gateway if given, else the default (faas-cli's order); a
+// trailing '/' is dropped so that stored and given URLs compare equal.
+std::string resolve_gateway(const std::string& flag, const std::string& stack_gateway = {});
 
 // ${EBPFAAS_CONFIG}/config.yml, or ~/.ebpfaas/config.yml ($HOME).
 Expected<std::string> config_file_path();

@@ -249,7 +249,9 @@ TEST_F(ClientCli, StackFileByDefaultWithEnvironmentSubstitution) {
   ASSERT_TRUE(write_file_atomic(dir + "/proj/a/handler.c", std::string_view("// a\n")));
   ASSERT_TRUE(write_file_atomic(
       dir + "/proj/stack.yml",
-      std::string_view("version: 1.0\nprovider: {name: openfaas}\nfunctions:\n"
+      // OPENFAAS_URL (the fake) wins over the stack file's gateway, as in faas-cli.
+      std::string_view("version: 1.0\nprovider: {name: openfaas, gateway: "
+                       "'http://127.0.0.1:1'}\nfunctions:\n"
                        "  a: {lang: c-ebpf, handler: ./a, annotations: "
                        "{com.ebpfaas.time: '${FN_TIME:-9}'}, labels: {team: '${FN_TEAM}'}}\n")));
   auto deploy_time = [&](const std::string& env, const std::string& flags) {

@@ -296,7 +296,12 @@ TEST(ClientConfig, GatewayResolution) {
   ::setenv("OPENFAAS_URL", "http://env:9000/", 1);
   EXPECT_EQ(resolve_gateway(""), "http://env:9000");
   EXPECT_EQ(resolve_gateway("http://flag:1"), "http://flag:1");
+  // faas-cli's order: the flag, OPENFAAS_URL, then the stack file's gateway.
+  EXPECT_EQ(resolve_gateway("", "http://stack:2/"), "http://env:9000");
+  EXPECT_EQ(resolve_gateway("http://flag:1", "http://stack:2"), "http://flag:1");
   ::unsetenv("OPENFAAS_URL");
+  EXPECT_EQ(resolve_gateway("", "http://stack:2/"), "http://stack:2");
+  EXPECT_EQ(resolve_gateway("http://flag:1", "http://stack:2"), "http://flag:1");
   ::setenv("EBPFAAS_CONFIG", "/some/dir", 1);
   EXPECT_EQ(*config_file_path(), "/some/dir/config.yml");
   ::unsetenv("EBPFAAS_CONFIG");

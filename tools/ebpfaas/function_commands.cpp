@@ -37,9 +37,10 @@ void add_gateway_option(CLI::App& command, std::string& gateway) {
                      "gateway URL (default: $OPENFAAS_URL, else http://127.0.0.1:8080)");
 }
 
-client::GatewayClient connect_gateway(const std::string& gateway_flag) {
+client::GatewayClient connect_gateway(const std::string& gateway_flag,
+                                      const std::string& stack_gateway) {
   client::GatewayOptions options;
-  options.url = client::resolve_gateway(gateway_flag);
+  options.url = client::resolve_gateway(gateway_flag, stack_gateway);
   auto path = client::config_file_path();
   if (path) {
     auto config = client::read_config(*path);
@@ -272,8 +273,7 @@ void deploy(const DeployArgs& a, bool update_only) {
       throw CommandError("give either -f STACK.yml or --name with --handler, not both");
     auto s = client::read_stack(stack, a.envsubst);
     if (!s) throw CommandError(s.error().message());
-    const std::string gateway = a.gateway.empty() ? s->gateway : a.gateway;
-    auto c = connect_gateway(gateway);
+    auto c = connect_gateway(a.gateway, s->gateway);
     int deployed = 0;
     for (const auto& f : s->functions) {
       if (!a.filter.empty() && f.name != a.filter) continue;
@@ -319,16 +319,16 @@ void add_deploy_options(CLI::App* cmd, DeployArgs& a) {
 void remove_functions(const std::string& gateway, const std::vector<std::string>& names,
                       const std::string& stack_flag, bool envsubst) {
   std::vector<std::string> all = names;
-  std::string url_flag = gateway;
+  std::string stack_gateway;
   const std::string stack = names.empty() ? default_stack(stack_flag) : stack_flag;
   if (!stack.empty()) {
     auto s = client::read_stack(stack, envsubst);
     if (!s) throw CommandError(s.error().message());
-    if (url_flag.empty()) url_flag = s->gateway;
+    stack_gateway = s->gateway;
     for (const auto& f : s->functions) all.push_back(f.name);
   }
   if (all.empty()) throw CommandError("give a function NAME or -f stack.yml");
-  auto c = connect_gateway(url_flag);
+  auto c = connect_gateway(gateway, stack_gateway);
   bool failed = false;
   for (const std::string& n : all) {
     std::printf("Deleting: %s.\n", n.c_str());
