@@ -275,6 +275,16 @@ struct Service::Impl {
   Counters idle_start;
   uint64_t idle_packets = 0;
   uint64_t swaps = 0;
+  uint64_t published = 0;  // the slot version start_next published last
+  // Whom the engines' abort lines go to (the running function, else the idle
+  // one), under its own lock: an engine must never wait for sched_mu, since
+  // the scheduler waits for the engines' quiescent points while holding it.
+  mutable std::mutex log_target_mu;
+  std::string log_target;
+  void retarget_log() {  // sched_mu held (or no engine yet)
+    std::lock_guard lock(log_target_mu);
+    log_target = running ? running->rec.function : idle_running;
+  }
   bool stopping = false;
   std::thread scheduler;
   std::set<std::string> live_call_ids;
@@ -301,6 +311,15 @@ struct Service::Impl {
   Counters counters() const {
     Counters c;
     c.total = dp->total_counters();
+    c.latency = dp->latency();
+    return c;
+  }
+  // At the switch to a version just published: exact packet counts (what
+  // every engine did before it took `version`); the latency histogram is
+  // read as it is (it is not split by version).
+  Counters counters_before(uint64_t version) const {
+    Counters c;
+    c.total = dp->counters_before(version);
     c.latency = dp->latency();
     return c;
   }
@@ -680,7 +699,7 @@ struct Service::Impl {
         started.push_back(job);  // reported as ended by the caller
         continue;
       }
-      slot->publish(copy_prepared(*fn->prepared));
+      published = slot->publish(copy_prepared(*fn->prepared));
       ++swaps;
       job->start = now_counters;
       job->start_steady = Steady::now();
@@ -690,6 +709,7 @@ struct Service::Impl {
       job->rec.tier = fn->prepared->tier;
       running = job;
       running_fn = fn;
+      retarget_log();
       started.push_back(job);
       return true;
     }
@@ -726,16 +746,17 @@ struct Service::Impl {
         snap = counters();
         busy_now = start_next(snap, switch_time, started);
         if (busy_now) {
-          snap = counters();
+          snap = counters_before(published);
           running->start = snap;
         }
       }
       if (!busy_now) {
         std::string idle_name;
-        slot->publish(idle_program(&idle_name));
+        const uint64_t idle_version = slot->publish(idle_program(&idle_name));
         ++swaps;
         idle_running = idle_name;
-        snap = counters();
+        retarget_log();
+        snap = counters_before(idle_version);
       }
       if (was_idle) idle_packets += snap.total.rx_packets - idle_start.total.rx_packets;
       if (!busy_now) idle_start = snap;
@@ -1045,6 +1066,7 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
   std::string idle_name;
   s.slot->publish(s.idle_program(&idle_name));
   s.idle_running = idle_name;
+  s.retarget_log();
   dataplane::DataPlaneOptions dpo;
   dpo.engines = options.engines;
   dpo.pin = options.pin_engines;
@@ -1055,8 +1077,8 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
   dpo.log = [self](std::string_view line) {
     std::string fn;
     {
-      std::lock_guard lock(self->sched_mu);
-      fn = self->running ? self->running->rec.function : self->idle_running;
+      std::lock_guard lock(self->log_target_mu);
+      fn = self->log_target;
     }
     self->logs.get(fn)->program_line(line);
   };
@@ -1195,6 +1217,7 @@ Result<FunctionInfo> Service::deploy(const FunctionSpec& spec) {
       s.slot->publish(copy_prepared(*fn->prepared));
       ++s.swaps;
       s.idle_running = spec.name;
+      s.retarget_log();
     }
   }
   return info;
@@ -1324,6 +1347,7 @@ Outcome Service::remove(std::string_view name) {
       s.slot->publish(s.idle_program(&idle_name));
       ++s.swaps;
       s.idle_running = idle_name;
+      s.retarget_log();
     }
   }
   std::error_code ec;
