@@ -93,6 +93,14 @@ std::string prometheus_text(const MetricsSnapshot& m, const InvocationCodes& cod
                     f.bytes_out));
   }
 
+  header(out, "ebpfaas_function_dropped_total", "counter",
+         "Packets of a function that went nowhere, by cause (they add up to "
+         "ebpfaas_function_packets_total{direction=\"dropped\"}).");
+  for (const FunctionMetrics& f : m.functions)
+    for (size_t c = 0; c < kDropCauseCount; ++c)
+      add(fmt::format("ebpfaas_function_dropped_total{{function_name=\"{}\",cause=\"{}\"}} {}",
+                      prometheus_label(f.name), kDropCauseNames[c], f.drops[c]));
+
   header(out, "ebpfaas_function_verdicts_total", "counter", "XDP verdicts of a function.");
   for (const FunctionMetrics& f : m.functions)
     for (size_t v = 0; v < 5; ++v)

@@ -243,7 +243,8 @@ struct FunctionMetrics {
   // Since the service started, over every execution of the function:
   uint64_t packets_in = 0, packets_out = 0, dropped = 0;
   uint64_t bytes_in = 0, bytes_out = 0;
-  std::array<uint64_t, 5> verdicts{};  // aborted, drop, pass, tx, redirect
+  std::array<uint64_t, 5> verdicts{};             // aborted, drop, pass, tx, redirect
+  std::array<uint64_t, kDropCauseCount> drops{};  // dropped by cause (kDropCauseNames)
   uint64_t latency_p50_ns = 0, latency_p99_ns = 0, latency_p999_ns = 0;
   double seconds_sum = 0;  // run time of ended executions
   uint64_t seconds_count = 0;

@@ -199,6 +199,7 @@ struct Counters {
 struct Totals {
   uint64_t packets_in = 0, packets_out = 0, dropped = 0, bytes_in = 0, bytes_out = 0;
   std::array<uint64_t, 5> verdicts{};
+  std::array<uint64_t, kDropCauseCount> drops{};
   std::array<uint64_t, dataplane::LatencyHistogram::kBuckets> latency{};
   double seconds_sum = 0;
   uint64_t seconds_count = 0;
@@ -824,6 +825,7 @@ struct Service::Impl {
       t.bytes_in += r.bytes.in;
       t.bytes_out += r.bytes.out;
       for (size_t i = 0; i < 5; ++i) t.verdicts[i] += r.verdicts[i];
+      for (size_t i = 0; i < kDropCauseCount; ++i) t.drops[i] += r.drops[i];
       for (size_t i = 0; i < t.latency.size(); ++i) t.latency[i] += job->latency[i];
       if (r.started_at != TimePoint{}) {
         t.seconds_sum += r.elapsed;
@@ -896,6 +898,7 @@ struct Service::Impl {
           f.bytes_in = t.bytes_in;
           f.bytes_out = t.bytes_out;
           f.verdicts = t.verdicts;
+          f.drops = t.drops;
           f.seconds_sum = t.seconds_sum;
           f.seconds_count = t.seconds_count;
           f.seconds_buckets = t.seconds_buckets;

@@ -525,6 +525,14 @@ char LICENSE[] SEC("license") = "GPL";
   auto g = client_->Get("/system/execution/" + j.value("callId", ""));
   ASSERT_TRUE(g);
   EXPECT_EQ(json::parse(g->body)["drops"], j["drops"]);
+  // And /metrics, by cause, over the function's executions (this one).
+  auto m = anon_->Get("/metrics");
+  ASSERT_TRUE(m);
+  for (const auto& [cause, n] : j["drops"].items()) {
+    const std::string series = "ebpfaas_function_dropped_total{function_name=\"pass\",cause=\"" +
+                               cause + "\"} " + std::to_string(n.get<uint64_t>()) + "\n";
+    EXPECT_NE(m->body.find(series), std::string::npos) << series << m->body;
+  }
 }
 
 // ---- the happy paths ------------------------------------------------------------
