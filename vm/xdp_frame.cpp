@@ -23,6 +23,11 @@ Status XdpFrame::load(std::span<const uint8_t> packet, uint32_t ingress_ifindex,
   buff_.ingress_ifindex = ingress_ifindex;
   buff_.rx_queue_index = rx_queue_index;
   buff_.egress_ifindex = 0;
+  // BPF_PROG_TEST_RUN hands the program a zeroed buffer: headroom the program
+  // exposes (bpf_xdp_adjust_meta/head) reads as zeros there, not as what the
+  // previous packet left. (Tailroom a program grows into is zeroed by
+  // bpf_xdp_adjust_tail itself, as in Linux.)
+  std::memset(frame_, 0, helpers::kXdpHeadroom);
   if (!packet.empty()) std::memcpy(buff_.data, packet.data(), packet.size());
   return {};
 }
