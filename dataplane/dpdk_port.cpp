@@ -528,13 +528,12 @@ Expected<std::unique_ptr<Port>> open_iface_port(std::string name, std::string if
   if (iface.empty()) return errorf("port '{}': no interface after iface:", name);
   const uint16_t q = std::max<uint16_t>(options.queues, 1);
   const std::string xdp_dev = fmt::format("net_af_xdp_{}", iface);
-  auto xdp =
-      open_dpdk_port(name, fmt::format("{},iface={},queue_count={}", xdp_dev, iface, q), options);
+  const std::string xdp_spec = fmt::format("{},iface={},queue_count={}", xdp_dev, iface, q);
+  auto xdp = open_dpdk_port(name, xdp_spec, options);
   // Just closed here: wait (up to 2 s) for the kernel to free the queue.
   for (int i = 0; !xdp && i < 40 && xsk_recently_closed(xdp_dev); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    xdp =
-        open_dpdk_port(name, fmt::format("{},iface={},queue_count={}", xdp_dev, iface, q), options);
+    xdp = open_dpdk_port(name, xdp_spec, options);
   }
   if (xdp) return xdp;
   auto pkt = open_dpdk_port(

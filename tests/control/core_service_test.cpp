@@ -18,37 +18,12 @@ namespace ebpfaas::control {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::frame_from;
+using testing::kCompileError;
+using testing::kVerifierReject;
+using testing::nf_object;
+using testing::nf_source;
 using testing::StateDirTest;
-
-std::string nf_object(const std::string& name) {
-  return std::string(EBPFAAS_NFS_DIR) + "/" + name + ".o";
-}
-std::string nf_source(const std::string& name) {
-  return std::string(EBPFAAS_NFS_SRC_DIR) + "/" + name + ".c";
-}
-
-constexpr const char* kVerifierReject = R"(
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-SEC("xdp")
-int unchecked(struct xdp_md *ctx)
-{
-	unsigned char *data = (void *)(long)ctx->data;
-	return data[20] == 1 ? XDP_DROP : XDP_PASS;  /* no bounds check */
-}
-char LICENSE[] SEC("license") = "GPL";
-)";
-
-constexpr const char* kCompileError = R"(
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-SEC("xdp")
-int broken(struct xdp_md *ctx)
-{
-	return XDP_PASS
-}
-char LICENSE[] SEC("license") = "GPL";
-)";
 
 constexpr const char* kPrintk = R"(
 #include <linux/bpf.h>
@@ -62,17 +37,6 @@ int chatty(struct xdp_md *ctx)
 }
 char LICENSE[] SEC("license") = "GPL";
 )";
-
-// An Ethernet frame from a unicast source MAC to the broadcast address.
-std::vector<uint8_t> frame_from(uint8_t host) {
-  std::vector<uint8_t> f(60, 0);
-  for (int i = 0; i < 6; ++i) f[i] = 0xff;
-  const uint8_t src[6] = {0x02, 0, 0, 0, 0, host};
-  std::copy(src, src + 6, f.begin() + 6);
-  f[12] = 0x08;
-  f[13] = 0x00;
-  return f;
-}
 
 class CoreServiceTest : public StateDirTest {
  protected:

@@ -17,13 +17,6 @@
 
 namespace ebpfaas::control::testing {
 
-inline std::string nf_object(const std::string& name) {
-  return std::string(EBPFAAS_NFS_DIR) + "/" + name + ".o";
-}
-inline std::string nf_source(const std::string& name) {
-  return std::string(EBPFAAS_NFS_SRC_DIR) + "/" + name + ".c";
-}
-
 inline std::string as_string(const std::vector<uint8_t>& v) {
   return {v.begin(), v.end()};
 }

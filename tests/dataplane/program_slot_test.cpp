@@ -129,16 +129,38 @@ TEST(DpProgramSlot, PublishRetiresTheOldVersionAfterAGracePeriod) {
   EXPECT_EQ(slot.version(), 2u);
 }
 
-void swap_under_traffic(uint32_t engines, int swaps) {
+// Both stamping versions of swap_versions.o, the second with the first's maps.
+void load_versions(std::shared_ptr<const loader::LoadedObject>* v1,
+                   std::shared_ptr<const loader::LoadedObject>* v2) {
   auto l1 = loader::load_file(swap_object(), {.programs = {"stamp_v1"}});
   ASSERT_TRUE(l1) << l1.error().message();
-  auto v1 = std::make_shared<loader::LoadedObject>(std::move(*l1));
+  auto first = std::make_shared<loader::LoadedObject>(std::move(*l1));
   loader::LoadOptions o2;
   o2.programs = {"stamp_v2"};
-  o2.reuse = v1->maps.get();
+  o2.reuse = first->maps.get();
   auto l2 = loader::load_file(swap_object(), o2);
   ASSERT_TRUE(l2) << l2.error().message();
-  auto v2 = std::make_shared<loader::LoadedObject>(std::move(*l2));
+  *v1 = std::move(first);
+  *v2 = std::make_shared<loader::LoadedObject>(std::move(*l2));
+}
+
+// Ends the traffic and waits (up to 30 s) until every packet received went out.
+void stop_and_drain(SequencePort& port, uint32_t engines) {
+  port.stop_traffic();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto drained = [&] {
+    for (uint16_t q = 0; q < engines; ++q)
+      if (port.sent(q) != port.received(q)) return false;
+    return true;
+  };
+  while (!drained() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+void swap_under_traffic(uint32_t engines, int swaps) {
+  std::shared_ptr<const loader::LoadedObject> v1, v2;
+  load_versions(&v1, &v2);
+  if (::testing::Test::HasFatalFailure()) return;
 
   ProgramSlot slot;
   ASSERT_EQ(slot.publish(std::move(*prepare_interpreted(v1))), 1u);
@@ -155,15 +177,7 @@ void swap_under_traffic(uint32_t engines, int swaps) {
     const uint64_t v = slot.publish();
     ASSERT_TRUE(wait_version(dp, v)) << "swap " << i << " not picked up";
   }
-  port.stop_traffic();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  auto drained = [&] {
-    for (uint16_t q = 0; q < engines; ++q)
-      if (port.sent(q) != port.received(q)) return false;
-    return true;
-  };
-  while (!drained() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  stop_and_drain(port, engines);
   dp.stop();
 
   uint64_t received = 0, by_version[3] = {};
@@ -205,15 +219,9 @@ void swap_under_traffic(uint32_t engines, int swaps) {
 // stamps change: per version, what the counters say equals the run of
 // packets that version stamped.
 void boundaries_under_traffic(uint32_t engines, int swaps) {
-  auto l1 = loader::load_file(swap_object(), {.programs = {"stamp_v1"}});
-  ASSERT_TRUE(l1) << l1.error().message();
-  auto v1 = std::make_shared<loader::LoadedObject>(std::move(*l1));
-  loader::LoadOptions o2;
-  o2.programs = {"stamp_v2"};
-  o2.reuse = v1->maps.get();
-  auto l2 = loader::load_file(swap_object(), o2);
-  ASSERT_TRUE(l2) << l2.error().message();
-  auto v2 = std::make_shared<loader::LoadedObject>(std::move(*l2));
+  std::shared_ptr<const loader::LoadedObject> v1, v2;
+  load_versions(&v1, &v2);
+  if (::testing::Test::HasFatalFailure()) return;
 
   ProgramSlot slot;
   ASSERT_EQ(slot.publish(std::move(*prepare_interpreted(v1))), 1u);
@@ -233,15 +241,7 @@ void boundaries_under_traffic(uint32_t engines, int swaps) {
     const uint64_t seen = dp.total_counters().rx_packets;
     while (dp.total_counters().rx_packets < seen + 64ull * engines) std::this_thread::yield();
   }
-  port.stop_traffic();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  auto drained = [&] {
-    for (uint16_t q = 0; q < engines; ++q)
-      if (port.sent(q) != port.received(q)) return false;
-    return true;
-  };
-  while (!drained() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  stop_and_drain(port, engines);
   dp.stop();
   const uint64_t versions = static_cast<uint64_t>(swaps) + 1;
   before.push_back(dp.total_counters().rx_packets);  // [versions + 1]: all of them
